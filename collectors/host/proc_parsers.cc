@@ -1,0 +1,85 @@
+#include "collectors/host/proc_parsers.h"
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace strata {
+
+absl::StatusOr<int> ParseCpuListCount(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty()) return absl::InvalidArgumentError("empty cpu list");
+  int count = 0;
+  for (absl::string_view range : absl::StrSplit(text, ',')) {
+    std::vector<absl::string_view> bounds = absl::StrSplit(range, absl::MaxSplits('-', 1));
+    uint32_t first = 0;
+    uint32_t last = 0;
+    if (!absl::SimpleAtoi(bounds[0], &first)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad cpu list entry \"", range, "\""));
+    }
+    last = first;
+    if (bounds.size() == 2 && !absl::SimpleAtoi(bounds[1], &last)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad cpu list entry \"", range, "\""));
+    }
+    if (last < first) {
+      return absl::InvalidArgumentError(absl::StrCat("bad cpu list range \"", range, "\""));
+    }
+    count += static_cast<int>(last - first + 1);
+  }
+  return count;
+}
+
+absl::StatusOr<double> ParseMemTotalBytes(absl::string_view meminfo) {
+  for (absl::string_view line : absl::StrSplit(meminfo, '\n')) {
+    if (!absl::ConsumePrefix(&line, "MemTotal:")) continue;
+    line = absl::StripAsciiWhitespace(line);
+    bool in_kib = absl::ConsumeSuffix(&line, "kB");
+    uint64_t value = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &value)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad MemTotal value \"", line, "\""));
+    }
+    return static_cast<double>(value) * (in_kib ? 1024.0 : 1.0);
+  }
+  return absl::InvalidArgumentError("no MemTotal line");
+}
+
+absl::StatusOr<double> ParseStealSeconds(absl::string_view stat) {
+  for (absl::string_view line : absl::StrSplit(stat, '\n')) {
+    if (!absl::ConsumePrefix(&line, "cpu ")) continue;
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    if (fields.size() < 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("aggregate cpu line has ", fields.size(), " fields, want at least 4"));
+    }
+    if (fields.size() < 8) return 0.0;
+    uint64_t ticks = 0;
+    if (!absl::SimpleAtoi(fields[7], &ticks)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad steal value \"", fields[7], "\""));
+    }
+    return static_cast<double>(ticks) / kUserHz;
+  }
+  return absl::InvalidArgumentError("no aggregate \"cpu \" line");
+}
+
+bool CpuinfoHasHypervisorFlag(absl::string_view cpuinfo) {
+  for (absl::string_view line : absl::StrSplit(cpuinfo, '\n')) {
+    // x86 names the line "flags"; other architectures have no such flag.
+    if (!absl::StartsWith(line, "flags")) continue;
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    for (absl::string_view flag : absl::StrSplit(line.substr(colon + 1), ' ', absl::SkipEmpty())) {
+      if (flag == "hypervisor") return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+}  // namespace strata

@@ -1,0 +1,129 @@
+#include "collectors/host_fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace strata {
+namespace {
+
+absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path) {
+  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// Closes a file descriptor when it goes out of scope.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+class RealHostFs : public HostFs {
+ public:
+  explicit RealHostFs(HostPaths paths) : paths_(std::move(paths)) {}
+
+  absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
+    std::string contents;
+    // Files in procfs and sysfs report size 0, so read until end of file.
+    char buffer[16384];
+    while (true) {
+      ssize_t n = read(fd.get(), buffer, sizeof(buffer));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", full);
+      }
+      if (n == 0) break;
+      contents.append(buffer, static_cast<size_t>(n));
+      if (contents.size() > kMaxHostFileBytes) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("read ", full, ": larger than ", kMaxHostFileBytes, " bytes"));
+      }
+    }
+    return contents;
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
+                                                   absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    DIR* dir = opendir(full.c_str());
+    if (dir == nullptr) return ErrnoStatus(errno, "opendir", full);
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* entry = readdir(dir)) {
+      absl::string_view name = entry->d_name;
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+    int err = errno;
+    closedir(dir);
+    if (err != 0) return ErrnoStatus(err, "readdir", full);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    struct stat st;
+    if (stat(full.c_str(), &st) == 0) return true;
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return ErrnoStatus(errno, "stat", full);
+  }
+
+  std::string Resolve(HostRoot root, absl::string_view path) const override {
+    absl::string_view base;
+    switch (root) {
+      case HostRoot::kProc:
+        base = paths_.procfs;
+        break;
+      case HostRoot::kSys:
+        base = paths_.sysfs;
+        break;
+      case HostRoot::kRootfs:
+        base = paths_.rootfs;
+        break;
+    }
+    absl::ConsumeSuffix(&base, "/");
+    absl::ConsumePrefix(&path, "/");
+    return absl::StrCat(base, "/", path);
+  }
+
+ private:
+  const HostPaths paths_;
+};
+
+}  // namespace
+
+std::unique_ptr<HostFs> NewRealHostFs(HostPaths paths) {
+  return std::make_unique<RealHostFs>(std::move(paths));
+}
+
+}  // namespace strata

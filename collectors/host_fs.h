@@ -1,0 +1,72 @@
+// Read-only access to the host's files, rooted at --path.procfs, --path.sysfs
+// and --path.rootfs.
+//
+// Every file a collector reads goes through this interface, so the same code
+// runs on the live host, on a committed fixture tree, or on a fake that
+// injects faults. Implementations are thread-safe; nothing is ever written.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace strata {
+
+// Which injected root a path is relative to.
+enum class HostRoot { kProc, kSys, kRootfs };
+
+// The three roots, as given on the command line.
+struct HostPaths {
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  std::string rootfs = "/";
+};
+
+class HostFs {
+ public:
+  virtual ~HostFs() = default;
+
+  // Whole contents of a file. NotFound if it does not exist, PermissionDenied
+  // if it may not be read, ResourceExhausted if larger than the read limit;
+  // the message always names the absolute path.
+  virtual absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const = 0;
+
+  // Names in a directory, sorted, without "." and "..". Same errors as ReadFile.
+  virtual absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
+                                                           absl::string_view path) const = 0;
+
+  // Whether the path exists (file, directory or anything else). Errors other
+  // than "does not exist" are returned as such.
+  virtual absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const = 0;
+
+  // The absolute path a root-relative path resolves to, for messages.
+  virtual std::string Resolve(HostRoot root, absl::string_view path) const = 0;
+};
+
+// The real file system below the given roots.
+std::unique_ptr<HostFs> NewRealHostFs(HostPaths paths);
+
+// Reads one file and parses its text with `parse` (text -> StatusOr<T>). A
+// parse error is returned with the file's absolute path in front.
+template <typename Parser>
+auto ReadAndParse(const HostFs& fs, HostRoot root, absl::string_view path, Parser parse)
+    -> decltype(parse(absl::string_view())) {
+  absl::StatusOr<std::string> text = fs.ReadFile(root, path);
+  if (!text.ok()) return text.status();
+  auto parsed = parse(*text);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(fs.Resolve(root, path), ": ", parsed.status().message()));
+  }
+  return parsed;
+}
+
+// Largest file ReadFile returns; kernel files are far smaller.
+inline constexpr size_t kMaxHostFileBytes = 16 << 20;
+
+}  // namespace strata

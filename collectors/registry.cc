@@ -1,0 +1,13 @@
+#include "collectors/registry.h"
+
+#include "collectors/host/host_collector.h"
+
+namespace strata {
+
+std::vector<std::unique_ptr<CollectorModule>> AllCollectorModules() {
+  std::vector<std::unique_ptr<CollectorModule>> modules;
+  modules.push_back(NewHostCollectorModule());
+  return modules;
+}
+
+}  // namespace strata

@@ -1,0 +1,59 @@
+// Runs collectors for one scrape with isolation: each collector runs on its
+// own thread, bounded by the scrape's deadline, and whatever it does (fail,
+// throw, hang) is reported in strata_scrape_collector_success and
+// strata_scrape_collector_duration_seconds without touching the others.
+//
+// A collector that overruns keeps its thread until it returns; until then
+// later scrapes wait for it only up to their own deadline, so a hung
+// collector never piles up threads or blocks other collectors. Thread-safe:
+// scrapes may run concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collectors/collector.h"
+#include "exporter/logging.h"
+#include "prometheus/metric_family.h"
+
+namespace strata {
+
+class Scraper {
+ public:
+  struct NamedCollector {
+    std::string name;
+    std::unique_ptr<Collector> collector;
+  };
+
+  Scraper(std::vector<NamedCollector> collectors, const Logger& logger);
+  ~Scraper();
+  Scraper(const Scraper&) = delete;
+  Scraper& operator=(const Scraper&) = delete;
+
+  // Runs the collectors named in `only` (every collector when empty) and
+  // returns their families plus the per-collector scrape metrics, sorted by
+  // name. InvalidArgument when `only` names a collector that is not enabled.
+  absl::StatusOr<std::vector<prometheus::MetricFamily>> Scrape(const std::vector<std::string>& only,
+                                                               absl::Time deadline) const;
+
+  // Waits until no collector is running, up to `deadline`; false if one
+  // still is (a hung collector at shutdown).
+  bool AwaitIdle(absl::Time deadline) const;
+
+  std::vector<std::string> names() const;
+
+ private:
+  struct Slot;
+  struct Outcome;
+
+  static void Run(std::shared_ptr<Slot> slot, std::shared_ptr<Outcome> outcome, absl::Time deadline);
+  void Report(Slot& slot, const absl::Status& status) const;
+
+  std::vector<std::shared_ptr<Slot>> slots_;
+  const Logger& logger_;
+};
+
+}  // namespace strata
