@@ -41,7 +41,11 @@ FamilyBuilder& FamilyBuilder::Add(double value,
 
 void FamilyBuilder::EmitTo(std::vector<prometheus::MetricFamily>& out) {
   if (!family_.metric.empty()) out.push_back(std::move(family_));
-  family_.metric.clear();
+  // A moved-from family is unspecified: start a fresh one from the spec.
+  family_ = prometheus::MetricFamily{};
+  family_.name = std::string(spec_.name);
+  family_.help = std::string(spec_.help);
+  family_.type = spec_.type;
 }
 
 std::string_view MetricTypeName(prometheus::MetricType type) {

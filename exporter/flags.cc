@@ -18,8 +18,9 @@ void AddDurationFlag(CLI::App& app, const std::string& name, absl::Duration& tar
          [&target, name](const std::string& text) {
            absl::Duration parsed;
            if (!absl::ParseDuration(text, &parsed) || parsed <= absl::ZeroDuration()) {
-             throw CLI::ValidationError(name, "\"" + text + "\" is not a positive duration "
-                                                           "such as 10s or 500ms");
+             throw CLI::ValidationError(name, "\"" + text +
+                                                  "\" is not a positive duration "
+                                                  "such as 10s or 500ms");
            }
            target = parsed;
          },
@@ -46,7 +47,8 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
   app.add_option("--web.listen-address", flags.listen_addresses,
                  "Address to listen on, HOST:PORT or :PORT for every address; repeat for more.")
       ->default_str(":10299");
-  app.add_option("--web.telemetry-path", flags.telemetry_path, "Path under which to expose metrics.")
+  app.add_option("--web.telemetry-path", flags.telemetry_path,
+                 "Path under which to expose metrics.")
       ->capture_default_str();
   app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
                "Leave out the exporter's own process_* and build metrics.");
@@ -67,21 +69,23 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
          "--log.level",
          [&flags](const std::string& text) {
            absl::StatusOr<LogLevel> level = ParseLogLevel(text);
-           if (!level.ok()) throw CLI::ValidationError("--log.level", std::string(level.status().message()));
+           if (!level.ok())
+             throw CLI::ValidationError("--log.level", std::string(level.status().message()));
            flags.log_level = *level;
          },
          "Only log messages at this level or above: debug, info, warn, error.")
       ->default_str("info");
-  app.add_flag("--collector.disable-defaults", flags.disable_defaults,
-               "Turn off every collector that is on by default; enable some with --collector.NAME.");
+  app.add_flag(
+      "--collector.disable-defaults", flags.disable_defaults,
+      "Turn off every collector that is on by default; enable some with --collector.NAME.");
   for (const auto& module : modules) {
     const CollectorInfo& info = module->info();
     const std::string name(info.name);
     app.add_flag_function(
         absl::StrCat("--collector.", name, ",!--no-collector.", name),
         [&flags, name](int64_t count) { flags.collector_choice[name] = count > 0; },
-        absl::StrCat("Enable the ", name, " collector: ", std::string(info.help), " (default: ",
-                     info.enabled_by_default ? "enabled" : "disabled", ")."));
+        absl::StrCat("Enable the ", name, " collector: ", std::string(info.help),
+                     " (default: ", info.enabled_by_default ? "enabled" : "disabled", ")."));
     module->AddFlags(app);
   }
   app.set_version_flag("--version", absl::StrCat("strata_exporter version ", kVersion,
@@ -90,9 +94,10 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
 
 ParsedCommandLine ParseCommandLine(int argc, char** argv, ExporterFlags& flags,
                                    const std::vector<std::unique_ptr<CollectorModule>>& modules) {
-  CLI::App app("strata_exporter: a Prometheus exporter for cgroups, the hypervisor and "
-               "configuration convergence.",
-               "strata_exporter");
+  CLI::App app(
+      "strata_exporter: a Prometheus exporter for cgroups, the hypervisor and "
+      "configuration convergence.",
+      "strata_exporter");
   app.option_defaults()->always_capture_default();
   DefineFlags(app, flags, modules);
   try {

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -37,10 +38,12 @@ absl::StatusOr<std::string> GzipCompress(absl::string_view data) {
 }
 
 bool AcceptsGzip(absl::string_view accept_encoding) {
+  // An explicit gzip entry wins over the wildcard, so "gzip;q=0, *" refuses.
+  double gzip_q = -1;
+  double wildcard_q = -1;
   for (absl::string_view item : absl::StrSplit(accept_encoding, ',')) {
     std::vector<absl::string_view> params = absl::StrSplit(item, ';');
     std::string coding = absl::AsciiStrToLower(absl::StripAsciiWhitespace(params[0]));
-    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
     double q = 1;
     for (size_t i = 1; i < params.size(); ++i) {
       absl::string_view param = absl::StripAsciiWhitespace(params[i]);
@@ -48,9 +51,13 @@ bool AcceptsGzip(absl::string_view accept_encoding) {
         if (!absl::SimpleAtod(param, &q)) q = 0;
       }
     }
-    if (q > 0) return true;
+    if (coding == "gzip" || coding == "x-gzip") {
+      gzip_q = std::max(gzip_q, q);
+    } else if (coding == "*") {
+      wildcard_q = std::max(wildcard_q, q);
+    }
   }
-  return false;
+  return gzip_q >= 0 ? gzip_q > 0 : wildcard_q > 0;
 }
 
 }  // namespace strata

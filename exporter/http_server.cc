@@ -53,11 +53,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(int listen_fd, Han
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler), logger));
   server->listen_fd_ = listen_fd;
   server->daemon_ = MHD_start_daemon(
-      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-          MHD_USE_ITC | MHD_USE_ERROR_LOG,
-      0, nullptr, nullptr, &HttpServerCallbacks::OnRequest,
-      server.get(), MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-      &HttpServerCallbacks::OnCompleted, server.get(),
+      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+          MHD_USE_ERROR_LOG,
+      0, nullptr, nullptr, &HttpServerCallbacks::OnRequest, server.get(), MHD_OPTION_LISTEN_SOCKET,
+      listen_fd, MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::OnCompleted, server.get(),
       MHD_OPTION_CONNECTION_LIMIT, options.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
       options.idle_timeout_seconds, MHD_OPTION_EXTERNAL_LOGGER, &LogFromLibrary,
       static_cast<const void*>(&logger), MHD_OPTION_END);
@@ -90,10 +89,10 @@ void HttpServer::Shutdown(absl::Time deadline) {
   daemon_ = nullptr;
 }
 
-MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
-                                          const char* url, const char* method,
-                                          const char* /*version*/, const char* /*upload_data*/,
-                                          size_t* upload_data_size, void** request_state) {
+MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection, const char* url,
+                                          const char* method, const char* /*version*/,
+                                          const char* /*upload_data*/, size_t* upload_data_size,
+                                          void** request_state) {
   auto* self = static_cast<HttpServer*>(cls);
   if (*request_state == nullptr) {
     *request_state = &kCounted;
@@ -118,8 +117,8 @@ MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
     self->logger_.Error("request failed", {{"path", request.path}, {"err", e.what()}});
     answer = HttpResponse{500, "text/plain; charset=utf-8", {}, "500 internal server error\n"};
   }
-  MHD_Response* response = MHD_create_response_from_buffer(
-      answer.body.size(), answer.body.data(), MHD_RESPMEM_MUST_COPY);
+  MHD_Response* response = MHD_create_response_from_buffer(answer.body.size(), answer.body.data(),
+                                                           MHD_RESPMEM_MUST_COPY);
   if (response == nullptr) return MHD_NO;
   MHD_add_response_header(response, "Content-Type", answer.content_type.c_str());
   for (const auto& [name, value] : answer.headers) {

@@ -93,8 +93,7 @@ absl::StatusOr<ListeningSocket> Listen(const ListenAddress& address) {
     any6.sin6_addr = in6addr_any;
     any6.sin6_port = htons(address.port);
     fd = BindOne(address, reinterpret_cast<sockaddr*>(&any6), sizeof(any6), true);
-    if (!fd.ok() && !absl::IsAlreadyExists(fd.status()) &&
-        !absl::IsPermissionDenied(fd.status())) {
+    if (!fd.ok() && !absl::IsAlreadyExists(fd.status()) && !absl::IsPermissionDenied(fd.status())) {
       sockaddr_in any4{};
       any4.sin_family = AF_INET;
       any4.sin_addr.s_addr = htonl(INADDR_ANY);
@@ -110,9 +109,8 @@ absl::StatusOr<ListeningSocket> Listen(const ListenAddress& address) {
     const std::string port = std::to_string(address.port);
     int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &results);
     if (rc != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("listen tcp ", Describe(address),
-                                                     ": lookup ", address.host, ": ",
-                                                     gai_strerror(rc)));
+      return absl::InvalidArgumentError(absl::StrCat("listen tcp ", Describe(address), ": lookup ",
+                                                     address.host, ": ", gai_strerror(rc)));
     }
     fd = absl::UnavailableError(absl::StrCat("listen tcp ", Describe(address), ": no address"));
     for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {

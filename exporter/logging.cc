@@ -36,7 +36,7 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
 
 std::string LogfmtValue(absl::string_view value) {
   bool needs_quotes = value.empty();
-  for (char c : value) {
+  for (unsigned char c : value) {
     if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f) {
       needs_quotes = true;
       break;
@@ -59,7 +59,7 @@ std::string LogfmtValue(absl::string_view value) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < ' ') {
+        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
           absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
         } else {
           out += c;

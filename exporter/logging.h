@@ -30,7 +30,8 @@ class Logger {
   Logger(LogLevel min_level, std::ostream& out);
 
   bool Enabled(LogLevel level) const { return level >= min_level_; }
-  void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields = {}) const;
+  void Log(LogLevel level, absl::string_view msg,
+           std::initializer_list<LogField> fields = {}) const;
 
   void Debug(absl::string_view msg, std::initializer_list<LogField> fields = {}) const {
     Log(LogLevel::kDebug, msg, fields);

@@ -80,7 +80,8 @@ int Run(int argc, char** argv) {
     absl::StatusOr<ListeningSocket> socket =
         address.ok() ? Listen(*address) : absl::StatusOr<ListeningSocket>(address.status());
     if (!socket.ok()) {
-      logger.Error("cannot listen", {{"address", text}, {"err", std::string(socket.status().message())}});
+      logger.Error("cannot listen",
+                   {{"address", text}, {"err", std::string(socket.status().message())}});
       close_all();
       return 1;
     }
@@ -104,11 +105,10 @@ int Run(int argc, char** argv) {
     logger.Info("listening", {{"address", flags.listen_addresses[i]},
                               {"port", std::to_string(sockets[i].port)}});
   }
-  logger.Info("strata_exporter started",
-              {{"version", kVersion},
-               {"revision", kRevision},
-               {"collectors", absl::StrJoin(scraper.names(), ",")},
-               {"telemetry_path", flags.telemetry_path}});
+  logger.Info("strata_exporter started", {{"version", kVersion},
+                                          {"revision", kRevision},
+                                          {"collectors", absl::StrJoin(scraper.names(), ",")},
+                                          {"telemetry_path", flags.telemetry_path}});
 
   int signal_number = 0;
   sigwait(&termination, &signal_number);

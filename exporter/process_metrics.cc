@@ -20,7 +20,8 @@ absl::StatusOr<ProcStat> ParseProcStat(absl::string_view text) {
   if (paren == absl::string_view::npos) return absl::InvalidArgumentError("no ')' after comm");
   std::vector<absl::string_view> fields =
       absl::StrSplit(text.substr(paren + 1), ' ', absl::SkipEmpty());
-  // fields[0] is field 3 (state); proc(5) numbers utime 14, stime 15, starttime 22, vsize 23, rss 24.
+  // fields[0] is field 3 (state); proc(5) numbers utime 14, stime 15, starttime 22, vsize 23,
+  // rss 24.
   constexpr size_t kFirst = 3;
   auto field = [&](size_t number) { return fields[number - kFirst]; };
   if (fields.size() < 24 - kFirst + 1) {

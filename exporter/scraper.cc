@@ -105,9 +105,9 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
       auto it = std::find_if(slots_.begin(), slots_.end(),
                              [&](const auto& slot) { return slot->name == name; });
       if (it == slots_.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "collector \"", name, "\" is not enabled (enabled: ", absl::StrJoin(names(), ", "),
-            ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("collector \"", name,
+                         "\" is not enabled (enabled: ", absl::StrJoin(names(), ", "), ")"));
       }
       if (std::find(selected.begin(), selected.end(), *it) == selected.end()) {
         selected.push_back(*it);

@@ -49,7 +49,8 @@ class Scraper {
   struct Slot;
   struct Outcome;
 
-  static void Run(std::shared_ptr<Slot> slot, std::shared_ptr<Outcome> outcome, absl::Time deadline);
+  static void Run(std::shared_ptr<Slot> slot, std::shared_ptr<Outcome> outcome,
+                  absl::Time deadline);
   void Report(Slot& slot, const absl::Status& status) const;
 
   std::vector<std::shared_ptr<Slot>> slots_;

@@ -125,8 +125,8 @@ HttpResponse WebHandler::LandingPage() const {
       "<p>Prometheus exporter for cgroups, the hypervisor and configuration convergence.</p>\n"
       "<p>Version ",
       kVersion, " (revision ", kRevision, ")</p>\n<ul>\n<li><a href=\"", path, "\">", path,
-      "</a></li>\n</ul>\n<p>Collectors enabled: ", HtmlEscape(absl::StrJoin(scraper_.names(), ", ")),
-      "</p>\n</body>\n</html>\n");
+      "</a></li>\n</ul>\n<p>Collectors enabled: ",
+      HtmlEscape(absl::StrJoin(scraper_.names(), ", ")), "</p>\n</body>\n</html>\n");
   return response;
 }
 

@@ -17,7 +17,7 @@ namespace strata {
 
 struct HttpRequest {
   std::string method;
-  std::string path;  // without the query string
+  std::string path;                                        // without the query string
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string accept_encoding;
   std::string scrape_timeout_header;  // X-Prometheus-Scrape-Timeout-Seconds

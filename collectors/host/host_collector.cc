@@ -54,12 +54,11 @@ class HostCollectorModule : public CollectorModule {
   }
 
  private:
-  const CollectorInfo info_{
-      "host",
-      true,
-      "host kind (bare metal, VM, container), CPUs, memory and CPU steal",
-      {&host_metrics::kVirtualizationInfo, &host_metrics::kCpus, &host_metrics::kMemoryBytes,
-       &host_metrics::kCpuStealSeconds}};
+  const CollectorInfo info_{"host",
+                            true,
+                            "host kind (bare metal, VM, container), CPUs, memory and CPU steal",
+                            {&host_metrics::kVirtualizationInfo, &host_metrics::kCpus,
+                             &host_metrics::kMemoryBytes, &host_metrics::kCpuStealSeconds}};
 };
 
 }  // namespace

@@ -30,6 +30,11 @@ absl::StatusOr<int> ParseCpuListCount(absl::string_view text) {
     if (last < first) {
       return absl::InvalidArgumentError(absl::StrCat("bad cpu list range \"", range, "\""));
     }
+    // Far above any kernel's NR_CPUS; guards the count against nonsense ranges.
+    constexpr uint32_t kMaxCpus = 1 << 20;
+    if (last - first >= kMaxCpus || count + (last - first + 1) > kMaxCpus) {
+      return absl::InvalidArgumentError(absl::StrCat("cpu list range \"", range, "\" too large"));
+    }
     count += static_cast<int>(last - first + 1);
   }
   return count;

@@ -205,8 +205,7 @@ VirtSignals ReadVirtSignals(const HostFs& fs, const Logger& logger) {
       fs, logger, HostRoot::kSys, "devices/system/clocksource/clocksource0/available_clocksource");
   s.sys_hypervisor_type = ReadSignal(fs, logger, HostRoot::kSys, "hypervisor/type");
   s.proc_xen = SignalExists(fs, logger, HostRoot::kProc, "xen");
-  s.xen_dom0 =
-      IsXenDom0(ReadSignal(fs, logger, HostRoot::kSys, "hypervisor/properties/features"));
+  s.xen_dom0 = IsXenDom0(ReadSignal(fs, logger, HostRoot::kSys, "hypervisor/properties/features"));
   s.proc_vz = SignalExists(fs, logger, HostRoot::kProc, "vz");
   s.proc_bc = SignalExists(fs, logger, HostRoot::kProc, "bc");
   s.kernel_osrelease = ReadSignal(fs, logger, HostRoot::kProc, "sys/kernel/osrelease");

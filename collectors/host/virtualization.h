@@ -28,14 +28,14 @@ struct VirtSignals {
   bool xen_dom0 = false;              // XENFEAT_dom0 set in /sys/hypervisor/properties/features
   bool proc_vz = false;
   bool proc_bc = false;
-  std::string kernel_osrelease;       // /proc/sys/kernel/osrelease
-  bool wsl_interop = false;           // /proc/sys/fs/binfmt_misc/WSLInterop exists
-  std::string run_host_container_manager;  // /run/host/container-manager
-  std::string run_systemd_container;       // /run/systemd/container
+  std::string kernel_osrelease;                   // /proc/sys/kernel/osrelease
+  bool wsl_interop = false;                       // /proc/sys/fs/binfmt_misc/WSLInterop exists
+  std::string run_host_container_manager;         // /run/host/container-manager
+  std::string run_systemd_container;              // /run/systemd/container
   std::optional<std::string> pid1_container_env;  // container= in /proc/1/environ
-  bool dockerenv = false;     // /.dockerenv
-  bool containerenv = false;  // /run/.containerenv
-  std::string pid1_cgroup;    // /proc/1/cgroup
+  bool dockerenv = false;                         // /.dockerenv
+  bool containerenv = false;                      // /run/.containerenv
+  std::string pid1_cgroup;                        // /proc/1/cgroup
 };
 
 struct Virtualization {

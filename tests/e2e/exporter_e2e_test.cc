@@ -1,0 +1,264 @@
+// End-to-end tests of the built binary: it runs as a child process on
+// loopback against committed fixture trees or the live host, and is scraped
+// over real HTTP. Golden expositions live in tests/golden; regenerate them
+// with:  STRATA_UPDATE_GOLDEN=1 ctest --test-dir build -R Golden
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/exporter_process.h"
+#include "tests/support/http_client.h"
+
+namespace strata::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const fs::path kSourceDir = STRATA_SOURCE_DIR;
+const fs::path kHostFixtures = kSourceDir / "tests/fixtures/host";
+const fs::path kGoldenDir = kSourceDir / "tests/golden";
+
+std::vector<std::string> RootFlags(const fs::path& root) {
+  return {"--path.procfs=" + (root / "proc").string(), "--path.sysfs=" + (root / "sys").string(),
+          "--path.rootfs=" + (root / "rootfs").string()};
+}
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::string MetricsUrl(int port) { return absl::StrCat("http://127.0.0.1:", port, "/metrics"); }
+
+// Drops the series whose values change from run to run (and their HELP and
+// TYPE lines): the exporter's process metrics, build identity and durations.
+std::string DropVolatile(const std::string& exposition) {
+  static constexpr const char* kVolatile[] = {"process_", "strata_exporter_build_info",
+                                              "strata_scrape_collector_duration_seconds"};
+  std::string kept;
+  for (absl::string_view line : absl::StrSplit(exposition, '\n', absl::SkipEmpty())) {
+    absl::string_view name = line;
+    if (absl::ConsumePrefix(&name, "# HELP ") || absl::ConsumePrefix(&name, "# TYPE ")) {
+    }
+    bool drop = false;
+    for (const char* prefix : kVolatile) drop = drop || absl::StartsWith(name, prefix);
+    if (!drop) absl::StrAppend(&kept, line, "\n");
+  }
+  return kept;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void ExpectPromtoolClean(const std::string& exposition) {
+  CommandResult lint = RunCommand({STRATA_PROMTOOL, "check", "metrics"}, exposition);
+  EXPECT_EQ(lint.exit_code, 0) << "promtool check metrics found problems:\n" << lint.output;
+}
+
+std::vector<std::string> HostFixtureNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(kHostFixtures)) {
+    if (fs::is_directory(entry.path() / "proc")) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, ExpositionMatchesGoldenAndPassesPromtool) {
+  const fs::path root = kHostFixtures / GetParam();
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0"}, RootFlags(root))))
+      << exporter.stderr_text();
+  HttpResult scrape = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(scrape.ok) << scrape.error;
+  ASSERT_EQ(scrape.status, 200);
+  ExpectPromtoolClean(scrape.body);
+
+  const std::string stable = DropVolatile(scrape.body);
+  const fs::path golden = kGoldenDir / ("host-" + GetParam() + ".prom");
+  if (std::getenv("STRATA_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(golden) << stable;
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden
+                                  << " is missing; regenerate with STRATA_UPDATE_GOLDEN=1";
+  EXPECT_EQ(stable, ReadFile(golden)) << "regenerate with STRATA_UPDATE_GOLDEN=1 if intended";
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(HostFixtures, GoldenTest, ::testing::ValuesIn(HostFixtureNames()),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+TEST(Binary, LiveHostOutputPassesPromtool) {
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0"})) << exporter.stderr_text();
+  HttpResult scrape = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(scrape.ok) << scrape.error;
+  ExpectPromtoolClean(scrape.body);
+  EXPECT_THAT(scrape.body, HasSubstr("strata_scrape_collector_success{collector=\"host\"} 1"));
+  EXPECT_THAT(scrape.body,
+              HasSubstr(absl::StrCat("strata_host_cpus ", sysconf(_SC_NPROCESSORS_ONLN), "\n")));
+  EXPECT_THAT(scrape.body, HasSubstr("process_resident_memory_bytes "));
+  EXPECT_THAT(scrape.body, HasSubstr("strata_exporter_build_info{version=\""));
+}
+
+TEST(Binary, BadFlagGivesOneLineAndNonZeroExit) {
+  ExporterProcess exporter;
+  EXPECT_EQ(exporter.RunToExit({"--web.listen-adress=:1"}), 2);
+  const std::string err = exporter.stderr_text();
+  EXPECT_THAT(err, HasSubstr("--web.listen-adress"));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST(Binary, BusyPortGivesOneLineAndNonZeroExit) {
+  ExporterProcess first;
+  ASSERT_TRUE(first.Start({"--web.listen-address=127.0.0.1:0"})) << first.stderr_text();
+  ExporterProcess second;
+  EXPECT_EQ(second.RunToExit({absl::StrCat("--web.listen-address=127.0.0.1:", first.port())}), 1);
+  const std::string err = second.stderr_text();
+  EXPECT_THAT(err, HasSubstr("level=error msg=\"cannot listen\""));
+  EXPECT_THAT(err, HasSubstr("Address already in use"));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST(Binary, HelpAndVersionExitZero) {
+  ExporterProcess help;
+  EXPECT_EQ(help.RunToExit({"--help"}), 0);
+  ExporterProcess version;
+  EXPECT_EQ(version.RunToExit({"--version"}), 0);
+}
+
+TEST(Binary, ServesIpv6WithGzipHeadAnd404) {
+  ExporterProcess exporter;
+  if (!exporter.Start({"--web.listen-address=[::1]:0"})) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << exporter.stderr_text();
+  }
+  const std::string base = absl::StrCat("http://[::1]:", exporter.port());
+  HttpGetOptions gzip;
+  gzip.decode_gzip = true;
+  HttpResult scrape = HttpGet(base + "/metrics", gzip);
+  ASSERT_TRUE(scrape.ok) << scrape.error;
+  EXPECT_EQ(scrape.headers["content-encoding"], "gzip");
+  EXPECT_THAT(scrape.body, HasSubstr("strata_host_cpus"));
+
+  HttpGetOptions head;
+  head.method = "HEAD";
+  HttpResult head_result = HttpGet(base + "/metrics", head);
+  EXPECT_EQ(head_result.status, 200);
+  EXPECT_TRUE(head_result.body.empty());
+
+  EXPECT_EQ(HttpGet(base + "/metricsX").status, 404);
+  HttpResult landing = HttpGet(base + "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_THAT(landing.body, HasSubstr("href=\"/metrics\""));
+  HttpResult filtered = HttpGet(base + "/metrics?collect%5B%5D=host");
+  EXPECT_THAT(filtered.body, HasSubstr("strata_scrape_collector_success{collector=\"host\"} 1"));
+  EXPECT_EQ(HttpGet(base + "/metrics?collect[]=nope").status, 400);
+}
+
+TEST(Binary, SigtermExitsZero) {
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0"})) << exporter.stderr_text();
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+  EXPECT_THAT(exporter.stderr_text(), HasSubstr("msg=stopped"));
+}
+
+// A copy of a fixture whose /proc/meminfo is a FIFO: reading it blocks until
+// the test writes, which holds a scrape in flight for as long as the test wants.
+class BlockingFixture {
+ public:
+  BlockingFixture() {
+    char templ[] = "/tmp/strata-e2e-XXXXXX";
+    root_ = mkdtemp(templ);
+    fs::copy(kHostFixtures / "bare-metal-synthesized", root_, fs::copy_options::recursive);
+    meminfo_ = root_ / "proc/meminfo";
+    saved_meminfo_ = ReadFile(meminfo_);
+    fs::remove(meminfo_);
+    mkfifo(meminfo_.c_str(), 0600);
+  }
+  ~BlockingFixture() { fs::remove_all(root_); }
+  const fs::path& root() const { return root_; }
+  // Unblocks a reader waiting on the FIFO by writing the file's content.
+  void Release() const {
+    int fd = open(meminfo_.c_str(), O_WRONLY | O_NONBLOCK);
+    ASSERT_GE(fd, 0) << "no reader on " << meminfo_;
+    EXPECT_EQ(write(fd, saved_meminfo_.data(), saved_meminfo_.size()),
+              static_cast<ssize_t>(saved_meminfo_.size()));
+    close(fd);
+  }
+
+ private:
+  fs::path root_;
+  fs::path meminfo_;
+  std::string saved_meminfo_;
+};
+
+TEST(Binary, SigtermWaitsForTheInFlightScrape) {
+  BlockingFixture fixture;
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0", "--scrape.timeout=30s"},
+                                    RootFlags(fixture.root()))))
+      << exporter.stderr_text();
+  auto scrape = std::async(std::launch::async,
+                           [port = exporter.port()] { return HttpGet(MetricsUrl(port)); });
+  absl::SleepFor(absl::Milliseconds(500));
+  exporter.Signal(SIGTERM);
+  // Still serving the blocked scrape.
+  EXPECT_EQ(exporter.Wait(absl::Milliseconds(700)), std::nullopt);
+  fixture.Release();
+  HttpResult result = scrape.get();
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.status, 200);
+  EXPECT_THAT(result.body, HasSubstr("strata_host_memory_bytes "));
+  EXPECT_THAT(result.body, HasSubstr("strata_scrape_collector_success{collector=\"host\"} 1"));
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+}
+
+TEST(Binary, HungReadFailsTheCollectorInTimeAndShutdownStillExitsZero) {
+  BlockingFixture fixture;
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0", "--scrape.timeout=1s"},
+                                    RootFlags(fixture.root()))))
+      << exporter.stderr_text();
+  const absl::Time start = absl::Now();
+  HttpResult result = HttpGet(MetricsUrl(exporter.port()));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.status, 200);
+  EXPECT_THAT(result.body, HasSubstr("strata_scrape_collector_success{collector=\"host\"} 0"));
+  EXPECT_THAT(result.body, HasSubstr("process_open_fds "));
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+  EXPECT_THAT(exporter.stderr_text(), HasSubstr("did not finish within the scrape deadline"));
+}
+
+}  // namespace
+}  // namespace strata::testing

@@ -1,0 +1,88 @@
+#include "exporter/catalogue.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "collectors/registry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::vector<CatalogueEntry> Catalogue() { return MetricCatalogue(AllCollectorModules()); }
+
+TEST(Catalogue, ReadmeHoldsTheGeneratedCatalogue) {
+  const std::string readme = ReadFile(fs::path(STRATA_SOURCE_DIR) / "README.md");
+  const std::string begin = "<!-- catalogue:begin -->\n";
+  const std::string end = "<!-- catalogue:end -->";
+  size_t from = readme.find(begin);
+  size_t to = readme.find(end);
+  ASSERT_NE(from, std::string::npos) << "README.md lacks " << begin;
+  ASSERT_NE(to, std::string::npos) << "README.md lacks " << end;
+  from += begin.size();
+  EXPECT_EQ(readme.substr(from, to - from), MetricCatalogueMarkdown(Catalogue()))
+      << "run scripts/update-catalogue";
+}
+
+TEST(Catalogue, NamesFollowPrometheusConventions) {
+  const std::regex valid_name("[a-zA-Z_:][a-zA-Z0-9_:]*");
+  const std::regex valid_label("[a-zA-Z_][a-zA-Z0-9_]*");
+  std::set<std::string> seen;
+  for (const CatalogueEntry& entry : Catalogue()) {
+    const std::string name(entry.spec->name);
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(seen.insert(name).second) << "defined twice";
+    EXPECT_TRUE(std::regex_match(name, valid_name));
+    EXPECT_TRUE(absl::StartsWith(name, "strata_") || absl::StartsWith(name, "process_"));
+    const bool counter = entry.spec->type == prometheus::MetricType::Counter;
+    EXPECT_EQ(counter, absl::EndsWith(name, "_total")) << "_total is for counters only";
+    EXPECT_FALSE(entry.spec->help.empty());
+    EXPECT_FALSE(entry.spec->source.empty());
+    for (size_t i = 0; i < entry.spec->label_count(); ++i) {
+      EXPECT_TRUE(std::regex_match(std::string(entry.spec->labels[i]), valid_label));
+    }
+  }
+}
+
+// Every family in every golden exposition is catalogued with the same type and help.
+TEST(Catalogue, GoldenExpositionsUseOnlyCataloguedMetrics) {
+  std::map<std::string, const MetricSpec*> by_name;
+  for (const CatalogueEntry& entry : Catalogue())
+    by_name[std::string(entry.spec->name)] = entry.spec;
+  int families = 0;
+  for (const auto& file : fs::directory_iterator(fs::path(STRATA_SOURCE_DIR) / "tests/golden")) {
+    for (absl::string_view line : absl::StrSplit(ReadFile(file.path()), '\n')) {
+      if (absl::ConsumePrefix(&line, "# TYPE ")) {
+        std::vector<std::string> parts = absl::StrSplit(line, ' ');
+        ASSERT_EQ(parts.size(), 2u);
+        ASSERT_TRUE(by_name.count(parts[0])) << parts[0] << " in " << file.path();
+        EXPECT_EQ(MetricTypeName(by_name[parts[0]]->type), parts[1]);
+        ++families;
+      } else if (absl::ConsumePrefix(&line, "# HELP ")) {
+        std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+        ASSERT_TRUE(by_name.count(parts[0])) << parts[0] << " in " << file.path();
+        EXPECT_EQ(by_name[parts[0]]->help, parts[1]);
+      }
+    }
+  }
+  EXPECT_GT(families, 0) << "no golden exposition found";
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,208 @@
+#include "exporter/scraper.h"
+
+#include <atomic>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace strata {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr MetricSpec kValue{"test_value", prometheus::MetricType::Gauge, "A test value.", {}, ""};
+
+// Emits test_value=`value`, or fails, throws or blocks, as configured.
+class FakeCollector : public Collector {
+ public:
+  enum class Mode { kOk, kFail, kThrow, kBlock, kPartial };
+  FakeCollector(Mode mode, double value, absl::Notification* release = nullptr)
+      : mode_(mode), value_(value), release_(release) {}
+
+  absl::Status Collect(std::vector<prometheus::MetricFamily>& out) override {
+    ++calls_;
+    switch (mode_) {
+      case Mode::kOk:
+        FamilyBuilder(kValue).Add(value_).EmitTo(out);
+        return absl::OkStatus();
+      case Mode::kPartial:
+        FamilyBuilder(kValue).Add(value_).EmitTo(out);
+        return absl::DataLossError("second file truncated");
+      case Mode::kFail:
+        return absl::UnavailableError("backend down");
+      case Mode::kThrow:
+        throw std::runtime_error("boom");
+      case Mode::kBlock:
+        release_->WaitForNotification();
+        FamilyBuilder(kValue).Add(value_).EmitTo(out);
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+  int calls() const { return calls_; }
+
+ private:
+  const Mode mode_;
+  const double value_;
+  absl::Notification* release_;
+  std::atomic<int> calls_{0};
+};
+
+// Value of `family{collector="name"}` in a scrape result, or -1.
+double Sample(const std::vector<prometheus::MetricFamily>& families, const std::string& family,
+              const std::string& collector) {
+  for (const auto& f : families) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      if (!m.label.empty() && m.label[0].value == collector) return m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+std::vector<double> Values(const std::vector<prometheus::MetricFamily>& families) {
+  std::vector<double> values;
+  for (const auto& f : families) {
+    if (f.name != "test_value") continue;
+    for (const auto& m : f.metric) values.push_back(m.gauge.value);
+  }
+  return values;
+}
+
+class ScraperTest : public ::testing::Test {
+ protected:
+  std::ostringstream log_;
+  Logger logger_{LogLevel::kDebug, log_};
+};
+
+TEST_F(ScraperTest, ReportsSuccessAndDurationPerCollector) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"a", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 1)});
+  collectors.push_back({"b", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 2)});
+  Scraper scraper(std::move(collectors), logger_);
+  auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(families.ok()) << families.status();
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "a"), 1);
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "b"), 1);
+  EXPECT_GE(Sample(*families, "strata_scrape_collector_duration_seconds", "a"), 0);
+  EXPECT_THAT(Values(*families), ElementsAre(1, 2));
+  // Families come sorted by name, so the exposition is stable.
+  for (size_t i = 1; i < families->size(); ++i) {
+    EXPECT_LE((*families)[i - 1].name, (*families)[i].name);
+  }
+}
+
+TEST_F(ScraperTest, FailingAndThrowingCollectorsDoNotAffectOthers) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"fails", std::make_unique<FakeCollector>(FakeCollector::Mode::kFail, 0)});
+  collectors.push_back({"throws", std::make_unique<FakeCollector>(FakeCollector::Mode::kThrow, 0)});
+  collectors.push_back({"works", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 7)});
+  Scraper scraper(std::move(collectors), logger_);
+  auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(families.ok());
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "fails"), 0);
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "throws"), 0);
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "works"), 1);
+  EXPECT_THAT(Values(*families), ElementsAre(7));
+  EXPECT_THAT(log_.str(), HasSubstr("collector=fails err=\"backend down\""));
+  EXPECT_THAT(log_.str(), HasSubstr("collector=throws err=\"collector threw: boom\""));
+}
+
+TEST_F(ScraperTest, PartialResultIsServedAndMarkedFailed) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"p", std::make_unique<FakeCollector>(FakeCollector::Mode::kPartial, 3)});
+  Scraper scraper(std::move(collectors), logger_);
+  auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(families.ok());
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "p"), 0);
+  EXPECT_THAT(Values(*families), ElementsAre(3));
+}
+
+TEST_F(ScraperTest, RepeatedFailureIsLoggedAsErrorOnce) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"fails", std::make_unique<FakeCollector>(FakeCollector::Mode::kFail, 0)});
+  Scraper scraper(std::move(collectors), logger_);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(scraper.Scrape({}, absl::Now() + absl::Seconds(5)).ok());
+  const std::string log = log_.str();
+  size_t errors = 0;
+  for (size_t pos = 0; (pos = log.find("level=error", pos)) != std::string::npos; ++pos) ++errors;
+  EXPECT_EQ(errors, 1u) << log;
+}
+
+TEST_F(ScraperTest, OverrunningCollectorIsCutOffAtTheDeadline) {
+  absl::Notification release;
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back(
+      {"hangs", std::make_unique<FakeCollector>(FakeCollector::Mode::kBlock, 9, &release)});
+  collectors.push_back({"works", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 1)});
+  Scraper scraper(std::move(collectors), logger_);
+
+  auto families = scraper.Scrape({}, absl::Now() + absl::Milliseconds(200));
+  ASSERT_TRUE(families.ok());
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "hangs"), 0);
+  EXPECT_GE(Sample(*families, "strata_scrape_collector_duration_seconds", "hangs"), 0.2);
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "works"), 1);
+  EXPECT_THAT(Values(*families), ElementsAre(1));
+
+  // While the first run still hangs, a second scrape does not start another.
+  auto second = scraper.Scrape({"hangs"}, absl::Now() + absl::Milliseconds(100));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Sample(*second, "strata_scrape_collector_success", "hangs"), 0);
+  EXPECT_THAT(log_.str(), HasSubstr("previous collection is still running"));
+  EXPECT_FALSE(scraper.AwaitIdle(absl::Now() + absl::Milliseconds(10)));
+
+  release.Notify();
+  EXPECT_TRUE(scraper.AwaitIdle(absl::Now() + absl::Seconds(5)));
+  auto third = scraper.Scrape({"hangs"}, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(Sample(*third, "strata_scrape_collector_success", "hangs"), 1);
+  EXPECT_THAT(log_.str(), HasSubstr("collector recovered"));
+}
+
+TEST_F(ScraperTest, CollectParameterRestrictsTheScrape) {
+  auto a = std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 1);
+  FakeCollector* a_ptr = a.get();
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"a", std::move(a)});
+  collectors.push_back({"b", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 2)});
+  Scraper scraper(std::move(collectors), logger_);
+  auto families = scraper.Scrape({"b", "b"}, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(families.ok());
+  EXPECT_THAT(Values(*families), ElementsAre(2));
+  EXPECT_EQ(Sample(*families, "strata_scrape_collector_success", "a"), -1);
+  EXPECT_EQ(a_ptr->calls(), 0);
+}
+
+TEST_F(ScraperTest, UnknownCollectorNameIsRejected) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"a", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 1)});
+  Scraper scraper(std::move(collectors), logger_);
+  auto families = scraper.Scrape({"nope"}, absl::Now() + absl::Seconds(5));
+  ASSERT_FALSE(families.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(families.status()));
+  EXPECT_THAT(families.status().message(), HasSubstr("\"nope\" is not enabled (enabled: a)"));
+}
+
+TEST_F(ScraperTest, ConcurrentScrapesEachGetEveryCollector) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"a", std::make_unique<FakeCollector>(FakeCollector::Mode::kOk, 1)});
+  Scraper scraper(std::move(collectors), logger_);
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(5));
+      if (families.ok() && Values(*families) == std::vector<double>{1}) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 8);
+}
+
+}  // namespace
+}  // namespace strata
