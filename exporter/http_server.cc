@@ -95,12 +95,18 @@ MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
                                           void** request_state) {
   auto* self = static_cast<HttpServer*>(cls);
   if (*request_state == nullptr) {
+    // First call: headers only. Answering now would make libmicrohttpd close
+    // the connection, so wait for the call that follows the (empty) body.
     *request_state = &kCounted;
     absl::MutexLock lock(&self->mu_);
     ++self->in_flight_;
+    return MHD_YES;
   }
-  // Bodies are not used by any endpoint; drop them.
-  *upload_data_size = 0;
+  if (*upload_data_size != 0) {
+    // No endpoint reads a body; consume and drop it.
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
 
   HttpRequest request;
   request.method = method;
