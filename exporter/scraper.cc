@@ -117,7 +117,11 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
 
   const absl::Time start = absl::Now();
   std::vector<std::shared_ptr<Outcome>> outcomes;
+  // Which collectors an earlier, overrunning scrape still holds, to say so.
+  std::vector<bool> busy;
   for (const auto& slot : selected) {
+    busy.push_back(!slot->running.try_lock());
+    if (!busy.back()) slot->running.unlock();
     auto outcome = std::make_shared<Outcome>();
     outcomes.push_back(outcome);
     try {
@@ -145,8 +149,10 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
       } else {
         // Whatever it produces later is dropped with the outcome.
         took = absl::Now() - start;
-        status = absl::DeadlineExceededError(absl::StrCat(
-            "did not finish within the scrape deadline (", absl::FormatDuration(took), ")"));
+        status = absl::DeadlineExceededError(
+            busy[i] ? std::string("its previous collection is still running")
+                    : absl::StrCat("did not finish within the scrape deadline (",
+                                   absl::FormatDuration(took), ")"));
       }
     }
     Report(*selected[i], status);

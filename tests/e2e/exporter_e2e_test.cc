@@ -204,21 +204,38 @@ class BlockingFixture {
     fs::remove(meminfo_);
     mkfifo(meminfo_.c_str(), 0600);
   }
-  ~BlockingFixture() { fs::remove_all(root_); }
+  ~BlockingFixture() {
+    if (writer_ >= 0) close(writer_);
+    fs::remove_all(root_);
+  }
   const fs::path& root() const { return root_; }
-  // Unblocks a reader waiting on the FIFO by writing the file's content.
-  void Release() const {
-    int fd = open(meminfo_.c_str(), O_WRONLY | O_NONBLOCK);
-    ASSERT_GE(fd, 0) << "no reader on " << meminfo_;
-    EXPECT_EQ(write(fd, saved_meminfo_.data(), saved_meminfo_.size()),
+
+  // Waits until the exporter opens the FIFO, and holds the write end, so the
+  // exporter's read blocks until Release(). False if nobody opened it in time.
+  bool WaitForReader(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      writer_ = open(meminfo_.c_str(), O_WRONLY | O_NONBLOCK);
+      if (writer_ >= 0) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
+  // Writes the file's content to the waiting reader and ends the file.
+  void Release() {
+    ASSERT_GE(writer_, 0) << "no reader on " << meminfo_;
+    EXPECT_EQ(write(writer_, saved_meminfo_.data(), saved_meminfo_.size()),
               static_cast<ssize_t>(saved_meminfo_.size()));
-    close(fd);
+    close(writer_);
+    writer_ = -1;
   }
 
  private:
   fs::path root_;
   fs::path meminfo_;
   std::string saved_meminfo_;
+  int writer_ = -1;
 };
 
 TEST(Binary, SigtermWaitsForTheInFlightScrape) {
@@ -229,7 +246,7 @@ TEST(Binary, SigtermWaitsForTheInFlightScrape) {
       << exporter.stderr_text();
   auto scrape = std::async(std::launch::async,
                            [port = exporter.port()] { return HttpGet(MetricsUrl(port)); });
-  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(fixture.WaitForReader(absl::Seconds(10)));
   exporter.Signal(SIGTERM);
   // Still serving the blocked scrape.
   EXPECT_EQ(exporter.Wait(absl::Milliseconds(700)), std::nullopt);
