@@ -183,12 +183,15 @@ TEST(Binary, ServesIpv6WithGzipHeadAnd404) {
   EXPECT_EQ(HttpGet(base + "/metrics?collect[]=nope").status, 400);
 }
 
-TEST(Binary, SigtermExitsZero) {
-  ExporterProcess exporter;
-  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0"})) << exporter.stderr_text();
-  exporter.Signal(SIGTERM);
-  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
-  EXPECT_THAT(exporter.stderr_text(), HasSubstr("msg=stopped"));
+TEST(Binary, SigtermAndSigintExitZero) {
+  for (int signal_number : {SIGTERM, SIGINT}) {
+    SCOPED_TRACE(strsignal(signal_number));
+    ExporterProcess exporter;
+    ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0"})) << exporter.stderr_text();
+    exporter.Signal(signal_number);
+    EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+    EXPECT_THAT(exporter.stderr_text(), HasSubstr("msg=stopped"));
+  }
 }
 
 // A copy of a fixture whose /proc/meminfo is a FIFO: reading it blocks until
