@@ -99,5 +99,3 @@ BENCHMARK(BM_ScrapeSerializeGzip);
 
 }  // namespace
 }  // namespace strata
-
-BENCHMARK_MAIN();

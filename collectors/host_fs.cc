@@ -74,20 +74,12 @@ class RealHostFs : public HostFs {
 
   absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
                                                    absl::string_view path) const override {
-    const std::string full = Resolve(root, path);
-    DIR* dir = opendir(full.c_str());
-    if (dir == nullptr) return ErrnoStatus(errno, "opendir", full);
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* entry = readdir(dir)) {
-      absl::string_view name = entry->d_name;
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    int err = errno;
-    closedir(dir);
-    if (err != 0) return ErrnoStatus(err, "readdir", full);
-    std::sort(names.begin(), names.end());
-    return names;
+    return List(root, path, /*subdirs_only=*/false);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListSubdirs(HostRoot root,
+                                                       absl::string_view path) const override {
+    return List(root, path, /*subdirs_only=*/true);
   }
 
   absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
@@ -117,6 +109,33 @@ class RealHostFs : public HostFs {
   }
 
  private:
+  absl::StatusOr<std::vector<std::string>> List(HostRoot root, absl::string_view path,
+                                                bool subdirs_only) const {
+    const std::string full = Resolve(root, path);
+    DIR* dir = opendir(full.c_str());
+    if (dir == nullptr) return ErrnoStatus(errno, "opendir", full);
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* entry = readdir(dir)) {
+      absl::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      if (subdirs_only && !IsDirectory(dirfd(dir), entry)) continue;
+      names.emplace_back(name);
+    }
+    int err = errno;
+    closedir(dir);
+    if (err != 0) return ErrnoStatus(err, "readdir", full);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // d_type saves a stat per entry; file systems that do not fill it get one.
+  static bool IsDirectory(int dir_fd, const dirent* entry) {
+    if (entry->d_type != DT_UNKNOWN) return entry->d_type == DT_DIR;
+    struct stat st;
+    return fstatat(dir_fd, entry->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+  }
+
   const HostPaths paths_;
 };
 

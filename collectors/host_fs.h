@@ -40,6 +40,10 @@ class HostFs {
   virtual absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
                                                            absl::string_view path) const = 0;
 
+  // Names of the subdirectories of a directory, sorted. Same errors as ReadFile.
+  virtual absl::StatusOr<std::vector<std::string>> ListSubdirs(HostRoot root,
+                                                               absl::string_view path) const = 0;
+
   // Whether the path exists (file, directory or anything else). Errors other
   // than "does not exist" are returned as such.
   virtual absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const = 0;

@@ -39,6 +39,16 @@ FamilyBuilder& FamilyBuilder::Add(double value,
   return *this;
 }
 
+FamilyBuilder& FamilyBuilder::AddWithExtraLabels(
+    double value, std::initializer_list<std::string_view> label_values,
+    const std::vector<std::pair<std::string, std::string>>& extra_labels) {
+  Add(value, label_values);
+  for (const auto& [name, label_value] : extra_labels) {
+    family_.metric.back().label.push_back({name, label_value});
+  }
+  return *this;
+}
+
 void FamilyBuilder::EmitTo(std::vector<prometheus::MetricFamily>& out) {
   if (!family_.metric.empty()) out.push_back(std::move(family_));
   // A moved-from family is unspecified: start a fresh one from the spec.

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "prometheus/metric_family.h"
@@ -42,6 +43,12 @@ class FamilyBuilder {
   // std::logic_error when the count differs: a programming error that the
   // scraper reports as a failed collector.
   FamilyBuilder& Add(double value, std::initializer_list<std::string_view> label_values = {});
+
+  // As Add, with further labels whose names are only known at run time (an
+  // allow-list from a flag); the catalogue entry of the spec says so.
+  FamilyBuilder& AddWithExtraLabels(
+      double value, std::initializer_list<std::string_view> label_values,
+      const std::vector<std::pair<std::string, std::string>>& extra_labels);
 
   bool empty() const { return family_.metric.empty(); }
 

@@ -1,5 +1,6 @@
 #include "collectors/registry.h"
 
+#include "collectors/cgroup/cgroup_collector.h"
 #include "collectors/host/host_collector.h"
 
 namespace strata {
@@ -7,6 +8,7 @@ namespace strata {
 std::vector<std::unique_ptr<CollectorModule>> AllCollectorModules() {
   std::vector<std::unique_ptr<CollectorModule>> modules;
   modules.push_back(NewHostCollectorModule());
+  modules.push_back(NewCgroupCollectorModule());
   return modules;
 }
 

@@ -100,8 +100,23 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv, ExporterFlags& flags,
       "strata_exporter");
   app.option_defaults()->always_capture_default();
   DefineFlags(app, flags, modules);
+  // CLI11 2.1 reads "--flag=" as "--flag" and then takes the next argument
+  // as its value; spell an empty value as a separate empty argument instead.
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    const size_t equals = arg.find('=');
+    if (i > 0 && arg.rfind("--", 0) == 0 && equals == arg.size() - 1) {
+      args.push_back(arg.substr(0, equals));
+      args.emplace_back();
+    } else {
+      args.push_back(std::move(arg));
+    }
+  }
+  std::vector<char*> fixed_argv;
+  for (std::string& arg : args) fixed_argv.push_back(arg.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(fixed_argv.size()), fixed_argv.data());
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return {0};

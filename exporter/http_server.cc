@@ -52,14 +52,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(int listen_fd, Han
                                                               const Logger& logger) {
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler), logger));
   server->listen_fd_ = listen_fd;
-  server->daemon_ = MHD_start_daemon(
-      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-          MHD_USE_ERROR_LOG,
-      0, nullptr, nullptr, &HttpServerCallbacks::OnRequest, server.get(), MHD_OPTION_LISTEN_SOCKET,
-      listen_fd, MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::OnCompleted, server.get(),
-      MHD_OPTION_CONNECTION_LIMIT, options.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-      options.idle_timeout_seconds, MHD_OPTION_EXTERNAL_LOGGER, &LogFromLibrary,
-      static_cast<const void*>(&logger), MHD_OPTION_END);
+  server->daemon_ =
+      MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                           MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                       0, nullptr, nullptr, &HttpServerCallbacks::OnRequest, server.get(),
+                       // First, so that libmicrohttpd's own messages go to our log from the start.
+                       MHD_OPTION_EXTERNAL_LOGGER, &LogFromLibrary,
+                       static_cast<const void*>(&logger), MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                       MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::OnCompleted, server.get(),
+                       MHD_OPTION_CONNECTION_LIMIT, options.max_connections,
+                       MHD_OPTION_CONNECTION_TIMEOUT, options.idle_timeout_seconds, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     close(listen_fd);
     server->listen_fd_ = -1;

@@ -74,29 +74,57 @@ void ExpectPromtoolClean(const std::string& exposition) {
   EXPECT_EQ(lint.exit_code, 0) << "promtool check metrics found problems:\n" << lint.output;
 }
 
-std::vector<std::string> HostFixtureNames() {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(kHostFixtures)) {
-    if (fs::is_directory(entry.path() / "proc")) names.push_back(entry.path().filename().string());
+// One golden exposition: a collector run alone on one fixture tree.
+struct GoldenCase {
+  std::string collector;
+  std::string fixture;  // directory below tests/fixtures/<collector>/
+  std::string test_name() const {
+    std::string name = collector + "_" + fixture;
+    for (char& c : name) {
+      if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    return name;
   }
-  std::sort(names.begin(), names.end());
-  return names;
+};
+
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.collector << "/" << c.fixture; }
+
+std::vector<GoldenCase> GoldenCases() {
+  std::vector<GoldenCase> cases;
+  for (const char* collector : {"host", "cgroup"}) {
+    std::vector<std::string> fixtures;
+    const fs::path dir = kSourceDir / "tests/fixtures" / collector;
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (fs::is_directory(entry.path() / "proc")) fixtures.push_back(entry.path().filename());
+    }
+    std::sort(fixtures.begin(), fixtures.end());
+    for (const std::string& fixture : fixtures) cases.push_back({collector, fixture});
+  }
+  return cases;
 }
 
-class GoldenTest : public ::testing::TestWithParam<std::string> {};
+class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenTest, ExpositionMatchesGoldenAndPassesPromtool) {
-  const fs::path root = kHostFixtures / GetParam();
+  const GoldenCase& c = GetParam();
+  const fs::path root = kSourceDir / "tests/fixtures" / c.collector / c.fixture;
   ExporterProcess exporter;
-  ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0"}, RootFlags(root))))
+  ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0",
+                                     "--collector.disable-defaults", "--collector." + c.collector,
+                                     // Golden output must not depend on a local container engine.
+                                     "--collector.cgroup.docker-socket="},
+                                    RootFlags(root))))
       << exporter.stderr_text();
   HttpResult scrape = HttpGet(MetricsUrl(exporter.port()));
   ASSERT_TRUE(scrape.ok) << scrape.error;
   ASSERT_EQ(scrape.status, 200);
   ExpectPromtoolClean(scrape.body);
+  EXPECT_THAT(scrape.body,
+              HasSubstr("strata_scrape_collector_success{collector=\"" + c.collector + "\"} 1"));
 
   const std::string stable = DropVolatile(scrape.body);
-  const fs::path golden = kGoldenDir / ("host-" + GetParam() + ".prom");
+  const fs::path golden = kGoldenDir / (c.collector + "-" + c.fixture + ".prom");
   if (std::getenv("STRATA_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(golden) << stable;
   }
@@ -107,14 +135,8 @@ TEST_P(GoldenTest, ExpositionMatchesGoldenAndPassesPromtool) {
   EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(HostFixtures, GoldenTest, ::testing::ValuesIn(HostFixtureNames()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(GoldenCases()),
+                         [](const auto& info) { return info.param.test_name(); });
 
 TEST(Binary, LiveHostOutputPassesPromtool) {
   ExporterProcess exporter;

@@ -47,6 +47,23 @@ class FakeHostFs : public HostFs {
     return names;
   }
 
+  absl::StatusOr<std::vector<std::string>> ListSubdirs(HostRoot root,
+                                                       absl::string_view path) const override {
+    Key key{root, std::string(path)};
+    if (auto it = errors_.find(key); it != errors_.end()) return it->second;
+    if (!dirs_.count(key))
+      return absl::NotFoundError(absl::StrCat("opendir ", Resolve(root, path)));
+    std::vector<std::string> names;
+    const std::string prefix = std::string(path) + "/";
+    for (const auto& dir : dirs_) {
+      if (dir.first == root && dir.second.rfind(prefix, 0) == 0 &&
+          dir.second.find('/', prefix.size()) == std::string::npos) {
+        names.push_back(dir.second.substr(prefix.size()));
+      }
+    }
+    return names;
+  }
+
   absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
     Key key{root, std::string(path)};
     if (auto it = errors_.find(key); it != errors_.end()) return it->second;

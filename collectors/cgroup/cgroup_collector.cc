@@ -1,0 +1,366 @@
+#include "collectors/cgroup/cgroup_collector.h"
+
+#include <sys/stat.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <utility>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "collectors/cgroup/cgroup_metrics.h"
+#include "collectors/cgroup/cgroup_stats.h"
+#include "collectors/cgroup/docker_api.h"
+#include "collectors/cgroup/identity.h"
+#include "collectors/cgroup/mounts.h"
+#include "collectors/cgroup/walker.h"
+
+namespace strata {
+namespace {
+
+namespace m = cgroup_metrics;
+
+// Block device names by major:minor, from the kernel's uevent files. Device
+// numbers are stable while the exporter runs, so answers are kept.
+class DeviceNames {
+ public:
+  explicit DeviceNames(const HostFs& fs) : fs_(fs) {}
+
+  const std::string& Name(uint32_t major, uint32_t minor) {
+    auto key = std::make_pair(major, minor);
+    auto it = names_.find(key);
+    if (it != names_.end()) return it->second;
+    std::string name = absl::StrCat(major, ":", minor);
+    absl::StatusOr<std::string> uevent =
+        fs_.ReadFile(HostRoot::kSys, absl::StrCat("dev/block/", major, ":", minor, "/uevent"));
+    if (uevent.ok()) {
+      for (absl::string_view line : absl::StrSplit(*uevent, '\n')) {
+        if (absl::ConsumePrefix(&line, "DEVNAME=")) name = std::string(line);
+      }
+    }
+    return names_.emplace(key, std::move(name)).first->second;
+  }
+
+ private:
+  const HostFs& fs_;
+  std::map<std::pair<uint32_t, uint32_t>, std::string> names_;
+};
+
+std::string LabelName(absl::string_view engine_label) {
+  std::string name = "label_";
+  for (char c : engine_label) name += absl::ascii_isalnum(c) ? c : '_';
+  return name;
+}
+
+struct ReportedCgroup {
+  std::string path;
+  CgroupIdentity identity;
+  CgroupStats stats;
+};
+
+class CgroupCollector : public Collector {
+ public:
+  CgroupCollector(const CollectorContext& context, CgroupCollectorOptions options,
+                  std::regex include, std::regex exclude)
+      : fs_(context.fs),
+        logger_(context.logger),
+        options_(std::move(options)),
+        include_(std::move(include)),
+        exclude_(std::move(exclude)),
+        devices_(context.fs) {}
+
+  absl::Status Collect(std::vector<prometheus::MetricFamily>& out) override;
+
+ private:
+  absl::StatusOr<CgroupMounts> ReadMounts() const;
+  // Asks the container engine about the containers found, when it has a socket.
+  absl::Status Enrich(std::vector<ReportedCgroup>& cgroups,
+                      std::vector<prometheus::MetricFamily>& out);
+
+  const HostFs& fs_;
+  const Logger& logger_;
+  const CgroupCollectorOptions options_;
+  const std::regex include_;
+  const std::regex exclude_;
+  DeviceNames devices_;
+  std::unique_ptr<ContainerMetadataCache> engine_;
+  bool logged_no_socket_ = false;
+};
+
+absl::StatusOr<CgroupMounts> CgroupCollector::ReadMounts() const {
+  // PID 1's view is the host's; our own is the fallback when PID 1 is hidden.
+  absl::StatusOr<std::string> mountinfo = fs_.ReadFile(HostRoot::kProc, "1/mountinfo");
+  if (!mountinfo.ok()) mountinfo = fs_.ReadFile(HostRoot::kProc, "self/mountinfo");
+  if (!mountinfo.ok()) return mountinfo.status();
+  absl::StatusOr<CgroupMounts> mounts = ParseCgroupMounts(*mountinfo);
+  if (!mounts.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(fs_.Resolve(HostRoot::kProc, "1/mountinfo"), ": ", mounts.status().message()));
+  }
+  return mounts;
+}
+
+absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out) {
+  absl::StatusOr<CgroupMounts> mounts = ReadMounts();
+  if (!mounts.ok()) return mounts.status();
+  if (mounts->mode == CgroupMode::kNone) {
+    logger_.Debug("no cgroup hierarchy mounted", {{"collector", "cgroup"}});
+    return absl::OkStatus();
+  }
+  FamilyBuilder(m::kModeInfo).Add(1, {CgroupModeName(mounts->mode)}).EmitTo(out);
+
+  CgroupWalk walk = WalkCgroups(fs_, HierarchiesToWalk(*mounts), options_.max_depth);
+  int filtered = 0;
+  int capped = 0;
+  int vanished = walk.vanished;
+  std::vector<std::string> problems;
+  std::vector<ReportedCgroup> cgroups;
+  for (const std::string& path : walk.paths) {
+    if (!std::regex_search(path, include_) || std::regex_search(path, exclude_)) {
+      ++filtered;
+      continue;
+    }
+    if (static_cast<int>(cgroups.size()) >= options_.max_cgroups) {
+      ++capped;
+      continue;
+    }
+    absl::StatusOr<CgroupStats> stats = ReadCgroupStats(fs_, *mounts, path, problems);
+    if (!stats.ok()) {
+      ++vanished;
+      continue;
+    }
+    cgroups.push_back({path, IdentifyCgroup(path), *std::move(stats)});
+  }
+  FamilyBuilder skipped(m::kSkipped);
+  skipped.Add(filtered, {"filter"}).Add(capped, {"cap"}).Add(vanished, {"vanished"}).EmitTo(out);
+
+  absl::Status status = walk.status;
+  status.Update(Enrich(cgroups, out));
+
+  FamilyBuilder info(m::kInfo), cpu_usage(m::kCpuUsage), periods(m::kCpuPeriods),
+      throttled_periods(m::kCpuThrottledPeriods), throttled_seconds(m::kCpuThrottledSeconds),
+      cpu_limit(m::kCpuLimitCores), cpu_weight(m::kCpuWeight), mem_usage(m::kMemoryUsage),
+      working_set(m::kMemoryWorkingSet), rss(m::kMemoryRss), cache(m::kMemoryCache),
+      swap(m::kMemorySwap), mem_limit(m::kMemoryLimit), oom_events(m::kMemoryOomEvents),
+      oom_kills(m::kMemoryOomKills), io_bytes(m::kIoBytes), io_ops(m::kIoOperations),
+      pids(m::kPids), pids_limit(m::kPidsLimit), cpu_waiting(m::kPressureCpuWaiting),
+      cpu_stalled(m::kPressureCpuStalled), mem_waiting(m::kPressureMemoryWaiting),
+      mem_stalled(m::kPressureMemoryStalled), io_waiting(m::kPressureIoWaiting),
+      io_stalled(m::kPressureIoStalled);
+  std::map<std::string, double> cpu_limit_sum;
+  std::map<std::string, double> memory_limit_sum;
+
+  for (const ReportedCgroup& cgroup : cgroups) {
+    const std::string& path = cgroup.path;
+    const CgroupStats& s = cgroup.stats;
+    const CgroupIdentity& id = cgroup.identity;
+    info.Add(1, {path, id.kind, id.runtime, id.id, id.name});
+    auto gauge = [&path](FamilyBuilder& family, const std::optional<double>& value) {
+      if (value.has_value()) family.Add(*value, {path});
+    };
+    if (s.cpu_user_seconds) cpu_usage.Add(*s.cpu_user_seconds, {path, "user"});
+    if (s.cpu_system_seconds) cpu_usage.Add(*s.cpu_system_seconds, {path, "system"});
+    gauge(periods, s.cpu_periods);
+    gauge(throttled_periods, s.cpu_throttled_periods);
+    gauge(throttled_seconds, s.cpu_throttled_seconds);
+    gauge(cpu_limit, s.cpu_limit_cores);
+    gauge(cpu_weight, s.cpu_weight);
+    gauge(mem_usage, s.memory_usage_bytes);
+    gauge(working_set, s.memory_working_set_bytes);
+    gauge(rss, s.memory_rss_bytes);
+    gauge(cache, s.memory_cache_bytes);
+    gauge(swap, s.memory_swap_bytes);
+    gauge(mem_limit, s.memory_limit_bytes);
+    gauge(oom_events, s.memory_oom_events);
+    gauge(oom_kills, s.memory_oom_kills);
+    for (const DeviceIo& io : s.io) {
+      const std::string& device = devices_.Name(io.major, io.minor);
+      io_bytes.Add(io.read_bytes, {path, device, "read"})
+          .Add(io.write_bytes, {path, device, "write"});
+      io_ops.Add(io.read_ios, {path, device, "read"}).Add(io.write_ios, {path, device, "write"});
+    }
+    gauge(pids, s.pids);
+    gauge(pids_limit, s.pids_limit);
+    gauge(cpu_waiting, s.cpu_pressure.waiting_seconds);
+    gauge(cpu_stalled, s.cpu_pressure.stalled_seconds);
+    gauge(mem_waiting, s.memory_pressure.waiting_seconds);
+    gauge(mem_stalled, s.memory_pressure.stalled_seconds);
+    gauge(io_waiting, s.io_pressure.waiting_seconds);
+    gauge(io_stalled, s.io_pressure.stalled_seconds);
+    if (s.cpu_limit_cores) cpu_limit_sum[id.kind] += *s.cpu_limit_cores;
+    if (s.memory_limit_bytes) memory_limit_sum[id.kind] += *s.memory_limit_bytes;
+  }
+  for (FamilyBuilder* family :
+       {&info,        &cpu_usage,   &periods,     &throttled_periods, &throttled_seconds,
+        &cpu_limit,   &cpu_weight,  &mem_usage,   &working_set,       &rss,
+        &cache,       &swap,        &mem_limit,   &oom_events,        &oom_kills,
+        &io_bytes,    &io_ops,      &pids,        &pids_limit,        &cpu_waiting,
+        &cpu_stalled, &mem_waiting, &mem_stalled, &io_waiting,        &io_stalled}) {
+    family->EmitTo(out);
+  }
+  FamilyBuilder cpu_sum(m::kCpuLimitCoresSum);
+  for (const auto& [kind, sum] : cpu_limit_sum) cpu_sum.Add(sum, {kind});
+  cpu_sum.EmitTo(out);
+  FamilyBuilder memory_sum(m::kMemoryLimitBytesSum);
+  for (const auto& [kind, sum] : memory_limit_sum) memory_sum.Add(sum, {kind});
+  memory_sum.EmitTo(out);
+
+  if (!problems.empty()) {
+    status.Update(absl::DataLossError(
+        absl::StrCat(problems.size(), " cgroup files unreadable, first: ", problems.front())));
+  }
+  return status;
+}
+
+absl::Status CgroupCollector::Enrich(std::vector<ReportedCgroup>& cgroups,
+                                     std::vector<prometheus::MetricFamily>& out) {
+  if (options_.docker_socket.empty()) return absl::OkStatus();
+  struct stat st;
+  if (stat(options_.docker_socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    if (!logged_no_socket_) {
+      logger_.Debug("no container engine socket; containers are not named",
+                    {{"collector", "cgroup"}, {"socket", options_.docker_socket}});
+      logged_no_socket_ = true;
+    }
+    return absl::OkStatus();
+  }
+  logged_no_socket_ = false;
+  if (engine_ == nullptr) {
+    engine_ = std::make_unique<ContainerMetadataCache>(
+        NewDockerApiLister(options_.docker_socket, options_.docker_timeout));
+  }
+  std::set<std::string> ids;
+  for (const ReportedCgroup& cgroup : cgroups) {
+    if (!cgroup.identity.container_id.empty()) ids.insert(cgroup.identity.container_id);
+  }
+  absl::Status status = engine_->Refresh(ids);
+
+  FamilyBuilder info(m::kContainerInfo);
+  FamilyBuilder created(m::kContainerCreated);
+  std::set<std::string> reported;
+  for (ReportedCgroup& cgroup : cgroups) {
+    const EngineContainer* container = engine_->Find(cgroup.identity.container_id);
+    if (container == nullptr) continue;
+    cgroup.identity.name = container->name;
+    // A container can have several cgroups (hybrid: one path in each hierarchy is one path here).
+    if (!reported.insert(container->id).second) continue;
+    std::vector<std::pair<std::string, std::string>> labels;
+    for (const std::string& allowed : options_.docker_labels) {
+      auto it = container->labels.find(allowed);
+      labels.push_back({LabelName(allowed), it != container->labels.end() ? it->second : ""});
+    }
+    info.AddWithExtraLabels(
+        1, {cgroup.identity.id, container->name, container->image, container->image_id}, labels);
+    created.Add(container->created_seconds, {cgroup.identity.id});
+  }
+  info.EmitTo(out);
+  created.EmitTo(out);
+  return status;
+}
+
+class CgroupCollectorModule : public CollectorModule {
+ public:
+  const CollectorInfo& info() const override { return info_; }
+
+  void AddFlags(CLI::App& app) override {
+    app.add_option("--collector.cgroup.path-include", options_.path_include,
+                   "Regex: only cgroup paths it matches are reported.")
+        ->capture_default_str();
+    app.add_option("--collector.cgroup.path-exclude", options_.path_exclude,
+                   "Regex: cgroup paths it matches are not reported (default: mount, swap and "
+                   "socket units, login sessions, transient run- scopes, conmon scopes and "
+                   "everything inside a scope).")
+        ->capture_default_str();
+    app.add_option("--collector.cgroup.max-depth", options_.max_depth,
+                   "Deepest cgroup level walked; the root cgroup is level 0.")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 64));
+    app.add_option("--collector.cgroup.max-cgroups", options_.max_cgroups,
+                   "Most cgroups reported per scrape; the rest are counted in "
+                   "strata_cgroup_skipped{reason=\"cap\"}.")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    app.add_option("--collector.cgroup.docker-socket", options_.docker_socket,
+                   "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
+                   "\"podman system service\") to name containers; empty to never ask.")
+        ->capture_default_str();
+    app.add_option("--collector.cgroup.docker-labels", options_.docker_labels,
+                   "Container labels copied into strata_container_info as label_<name>; "
+                   "comma-separated.")
+        ->delimiter(',');
+  }
+
+  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
+    return NewCgroupCollector(ctx, options_);
+  }
+
+ private:
+  CgroupCollectorOptions options_;
+  const CollectorInfo info_{
+      "cgroup",
+      true,
+      "CPU, memory, IO, PIDs and pressure of every container, pod, service and VM cgroup",
+      {&m::kModeInfo,
+       &m::kSkipped,
+       &m::kInfo,
+       &m::kCpuUsage,
+       &m::kCpuPeriods,
+       &m::kCpuThrottledPeriods,
+       &m::kCpuThrottledSeconds,
+       &m::kCpuLimitCores,
+       &m::kCpuWeight,
+       &m::kMemoryUsage,
+       &m::kMemoryWorkingSet,
+       &m::kMemoryRss,
+       &m::kMemoryCache,
+       &m::kMemorySwap,
+       &m::kMemoryLimit,
+       &m::kMemoryOomEvents,
+       &m::kMemoryOomKills,
+       &m::kIoBytes,
+       &m::kIoOperations,
+       &m::kPids,
+       &m::kPidsLimit,
+       &m::kPressureCpuWaiting,
+       &m::kPressureCpuStalled,
+       &m::kPressureMemoryWaiting,
+       &m::kPressureMemoryStalled,
+       &m::kPressureIoWaiting,
+       &m::kPressureIoStalled,
+       &m::kCpuLimitCoresSum,
+       &m::kMemoryLimitBytesSum,
+       &m::kContainerInfo,
+       &m::kContainerCreated}};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Collector>> NewCgroupCollector(
+    const CollectorContext& context, const CgroupCollectorOptions& options) {
+  std::regex include;
+  std::regex exclude;
+  for (auto [pattern, target, flag] :
+       {std::make_tuple(&options.path_include, &include, "--collector.cgroup.path-include"),
+        std::make_tuple(&options.path_exclude, &exclude, "--collector.cgroup.path-exclude")}) {
+    try {
+      *target = std::regex(*pattern, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, ": \"", *pattern, "\" is not a regex: ", e.what()));
+    }
+  }
+  return std::make_unique<CgroupCollector>(context, options, std::move(include),
+                                           std::move(exclude));
+}
+
+std::unique_ptr<CollectorModule> NewCgroupCollectorModule() {
+  return std::make_unique<CgroupCollectorModule>();
+}
+
+}  // namespace strata

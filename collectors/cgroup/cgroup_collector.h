@@ -1,0 +1,34 @@
+// The cgroup collector: every container, pod, service, slice and VM cgroup
+// of the host, on cgroup v1, v2 and hybrid hosts, with optional container
+// names and images from a Docker-compatible engine API.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "collectors/collector.h"
+
+namespace strata {
+
+struct CgroupCollectorOptions {
+  // Regexes searched in the cgroup path ("/system.slice/nginx.service"), as
+  // node_exporter's include/exclude flags are: anchor them to match whole paths.
+  std::string path_include = ".*";
+  std::string path_exclude =
+      R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|\.scope/)";
+  int max_depth = 6;
+  int max_cgroups = 1000;
+  std::string docker_socket = "/var/run/docker.sock";
+  std::vector<std::string> docker_labels;
+  absl::Duration docker_timeout = absl::Seconds(2);
+};
+
+std::unique_ptr<CollectorModule> NewCgroupCollectorModule();
+
+// For tests: the collector with explicit options.
+absl::StatusOr<std::unique_ptr<Collector>> NewCgroupCollector(
+    const CollectorContext& context, const CgroupCollectorOptions& options);
+
+}  // namespace strata

@@ -1,0 +1,64 @@
+// Reading one cgroup's values from wherever the host's cgroup mode keeps
+// them: the v2 unified hierarchy, the v1 controller hierarchies, or both
+// (hybrid: v1 controllers, pressure from the unified hierarchy).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "collectors/cgroup/cgroup_parsers.h"
+#include "collectors/cgroup/mounts.h"
+#include "collectors/host_fs.h"
+
+namespace strata {
+
+// Values in base units; nullopt where this kernel or mode does not provide
+// them, or where a limit is unlimited.
+struct CgroupStats {
+  std::optional<double> cpu_user_seconds;
+  std::optional<double> cpu_system_seconds;
+  std::optional<double> cpu_periods;
+  std::optional<double> cpu_throttled_periods;
+  std::optional<double> cpu_throttled_seconds;
+  std::optional<double> cpu_limit_cores;
+  std::optional<double> cpu_weight;
+
+  std::optional<double> memory_usage_bytes;
+  std::optional<double> memory_working_set_bytes;
+  std::optional<double> memory_rss_bytes;
+  std::optional<double> memory_cache_bytes;
+  std::optional<double> memory_swap_bytes;
+  std::optional<double> memory_limit_bytes;
+  std::optional<double> memory_oom_events;
+  std::optional<double> memory_oom_kills;
+
+  std::vector<DeviceIo> io;
+
+  std::optional<double> pids;
+  std::optional<double> pids_limit;
+
+  struct Psi {
+    std::optional<double> waiting_seconds;  // "some"
+    std::optional<double> stalled_seconds;  // "full"
+  };
+  Psi cpu_pressure;
+  Psi memory_pressure;
+  Psi io_pressure;
+};
+
+// Reads the cgroup at `path` ("/" or "/system.slice/x.service"). Returns
+// NotFound when the cgroup no longer exists (it vanished since the walk).
+// A file that exists but cannot be read or parsed leaves its values out and
+// adds a line naming the file to `problems`.
+absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
+                                            absl::string_view path,
+                                            std::vector<std::string>& problems);
+
+// v1 reports "no limit" as the largest page-aligned signed 64-bit value;
+// anything this large is no limit.
+inline constexpr double kUnlimitedMemoryBytes = static_cast<double>(1ULL << 62);
+
+}  // namespace strata

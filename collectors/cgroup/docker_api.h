@@ -1,0 +1,78 @@
+// Container metadata from a Docker Engine API, or Podman's Docker-compatible
+// API, on a unix socket: names, images, creation times and labels of the
+// running containers, for strata_container_info.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace strata {
+
+struct EngineContainer {
+  std::string id;              // full id, 64 hex digits
+  std::string name;            // without the leading '/'
+  std::string image;           // as the container was created, e.g. "nginx:1.25"
+  std::string image_id;        // e.g. "sha256:..."
+  double created_seconds = 0;  // since the epoch
+  std::map<std::string, std::string> labels;
+};
+
+// Parses the body of GET /containers/json. InvalidArgument, naming what is
+// wrong, when it is not the API's JSON.
+absl::StatusOr<std::vector<EngineContainer>> ParseContainerList(absl::string_view json);
+
+// Lists containers; an interface so the cache can be tested without a socket.
+class ContainerLister {
+ public:
+  virtual ~ContainerLister() = default;
+  // Running containers. Unavailable when the engine cannot be reached.
+  virtual absl::StatusOr<std::vector<EngineContainer>> ListContainers() const = 0;
+};
+
+// GET /containers/json over the unix socket at `socket_path` with libcurl,
+// bounded by `timeout`. Thread-compatible.
+std::unique_ptr<ContainerLister> NewDockerApiLister(std::string socket_path,
+                                                    absl::Duration timeout);
+
+// Remembers the engine's answer and asks again only when the set of
+// container ids seen in the cgroup tree changes (a container started or
+// stopped), so a steady host costs no API call per scrape. A container whose
+// cgroup appeared before the engine listed it as running is asked about again
+// after `retry_missing`, not forgotten.
+// Not thread-safe: owned by one collector, which the scraper never runs twice at once.
+class ContainerMetadataCache {
+ public:
+  explicit ContainerMetadataCache(std::unique_ptr<ContainerLister> lister,
+                                  absl::Duration retry_missing = absl::Seconds(30));
+
+  // Makes sure metadata is current for `ids` (full ids found in cgroup
+  // paths). Returns the engine's error, if it had to ask and that failed;
+  // the previous answer is then kept.
+  absl::Status Refresh(const std::set<std::string>& ids);
+
+  // Metadata of a container by full id, or null when the engine did not list it.
+  const EngineContainer* Find(absl::string_view id) const;
+
+  // How many times the engine was asked (for tests).
+  int requests() const { return requests_; }
+
+ private:
+  std::unique_ptr<ContainerLister> lister_;
+  const absl::Duration retry_missing_;
+  std::set<std::string> last_ids_;
+  bool fetched_ = false;
+  bool all_found_ = false;  // the last answer listed every id asked about
+  absl::Time fetched_at_ = absl::InfinitePast();
+  std::map<std::string, EngineContainer, std::less<>> by_id_;
+  int requests_ = 0;
+};
+
+}  // namespace strata

@@ -1,0 +1,193 @@
+#include "collectors/cgroup/cgroup_collector.h"
+
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+#include "tests/support/exposition.h"
+#include "tests/support/fake_host_fs.h"
+
+namespace strata {
+namespace {
+
+using testing::FakeHostFs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::SampleValue;
+
+constexpr char kV2Mountinfo[] =
+    "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+    "rw,nsdelegate\n";
+
+// A small v2 host: /, /system.slice and one service in it.
+struct V2Host {
+  V2Host() {
+    fs_.AddFile(HostRoot::kProc, "1/mountinfo", kV2Mountinfo);
+    AddCgroup("");
+    AddCgroup("/system.slice");
+    AddCgroup("/system.slice/web.service");
+    const std::string web = "fs/cgroup/system.slice/web.service/";
+    fs_.AddFile(HostRoot::kSys, web + "cpu.stat",
+                "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\n"
+                "nr_throttled 5\nthrottled_usec 250000\n");
+    fs_.AddFile(HostRoot::kSys, web + "cpu.max", "50000 100000\n");
+    fs_.AddFile(HostRoot::kSys, web + "memory.current", "1048576\n");
+    fs_.AddFile(HostRoot::kSys, web + "memory.stat",
+                "anon 524288\nfile 262144\ninactive_file 131072\n");
+    fs_.AddFile(HostRoot::kSys, web + "memory.max", "max\n");
+    fs_.AddFile(HostRoot::kSys, web + "pids.current", "7\n");
+    fs_.AddFile(HostRoot::kSys, web + "pids.max", "100\n");
+  }
+
+  void AddCgroup(const std::string& path) {
+    fs_.AddDir(HostRoot::kSys, "fs/cgroup" + path);
+    fs_.AddFile(HostRoot::kSys, "fs/cgroup" + path + "/cgroup.procs", "");
+  }
+
+  // Runs one collection; returns the status and the exposition text.
+  std::pair<absl::Status, std::string> Collect(CgroupCollectorOptions options = {}) {
+    options.docker_socket = "";
+    CollectorContext context{fs_, logger_};
+    auto collector = NewCgroupCollector(context, options);
+    EXPECT_TRUE(collector.ok()) << collector.status();
+    std::vector<prometheus::MetricFamily> families;
+    absl::Status status = (*collector)->Collect(families);
+    return {status, prometheus::TextSerializer().Serialize(families)};
+  }
+
+  FakeHostFs fs_;
+  std::ostringstream log_;
+  Logger logger_{LogLevel::kDebug, log_};
+};
+
+class CgroupCollectorTest : public ::testing::Test, protected V2Host {};
+
+TEST_F(CgroupCollectorTest, ReadsAV2Cgroup) {
+  auto [status, text] = Collect();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::string web = "{cgroup=\"/system.slice/web.service\"";
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_mode_info{mode=\"v2\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_cpu_usage_seconds_total" + web + ",mode=\"user\"}"),
+            2);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_cpu_usage_seconds_total" + web + ",mode=\"system\"}"),
+            1);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_cpu_throttled_seconds_total" + web + "}"), 0.25);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_cpu_limit_cores" + web + "}"), 0.5);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_memory_working_set_bytes" + web + "}"),
+            1048576 - 131072);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_memory_rss_bytes" + web + "}"), 524288);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_memory_limit_bytes" + web + "}"), std::nullopt);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_pids_limit" + web + "}"), 100);
+  EXPECT_EQ(SampleValue(
+                text, "strata_cgroup_info" + web +
+                          ",kind=\"service\",runtime=\"systemd\",id=\"web.service\",name=\"web\"}"),
+            1);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_committed_cpu_cores{kind=\"service\"}"), 0.5);
+}
+
+TEST_F(CgroupCollectorTest, FiltersAndCapAreCounted) {
+  CgroupCollectorOptions options;
+  options.path_exclude = "^/$";
+  options.max_cgroups = 1;
+  auto [status, text] = Collect(options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_skipped{reason=\"filter\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_skipped{reason=\"cap\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_skipped{reason=\"vanished\"}"), 0);
+  EXPECT_THAT(text, HasSubstr("cgroup=\"/system.slice\""));
+  EXPECT_THAT(text, Not(HasSubstr("cgroup=\"/system.slice/web.service\"")));
+}
+
+TEST_F(CgroupCollectorTest, DepthLimitStopsTheWalk) {
+  CgroupCollectorOptions options;
+  options.max_depth = 1;
+  auto [status, text] = Collect(options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(text, HasSubstr("cgroup=\"/system.slice\""));
+  EXPECT_THAT(text, Not(HasSubstr("web.service")));
+}
+
+TEST_F(CgroupCollectorTest, ACgroupVanishingMidWalkIsCountedNotAnError) {
+  AddCgroup("/system.slice/gone.scope");
+  fs_.FailWith(HostRoot::kSys, "fs/cgroup/system.slice/gone.scope",
+               absl::NotFoundError("opendir gone.scope: No such file or directory"));
+  auto [status, text] = Collect();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_skipped{reason=\"vanished\"}"), 1);
+  EXPECT_THAT(text, Not(HasSubstr("gone.scope")));
+}
+
+// Malformed kernel files: a clear error naming the file, the rest still reported.
+TEST_F(CgroupCollectorTest, MalformedFilesGivePartialResultsAndAClearError) {
+  struct Case {
+    const char* file;
+    const char* contents;
+    const char* missing_series;
+  };
+  const Case cases[] = {
+      {"memory.stat", "anon 524288\nfile", "strata_cgroup_memory_rss_bytes"},
+      {"cpu.stat", "usage_usec 3000000\nuser_usec lots\n", "strata_cgroup_cpu_usage_seconds_total"},
+      {"memory.current", "max\n", "strata_cgroup_memory_usage_bytes"},
+      {"pids.current", "", "strata_cgroup_pids{"},
+      {"cpu.max", "fast 100000\n", "strata_cgroup_cpu_limit_cores"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    V2Host host;
+    host.fs_.AddFile(HostRoot::kSys, std::string("fs/cgroup/system.slice/web.service/") + c.file,
+                     c.contents);
+    auto [status, text] = host.Collect();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+    EXPECT_THAT(status.message(),
+                HasSubstr(std::string("fs/cgroup/system.slice/web.service/") + c.file));
+    EXPECT_THAT(text,
+                Not(HasSubstr(std::string(c.missing_series) + "{cgroup=\"/system.slice/web")));
+    // Everything else about the cgroup is still there.
+    EXPECT_EQ(SampleValue(text, "strata_cgroup_pids_limit{cgroup=\"/system.slice/web.service\"}"),
+              100);
+  }
+}
+
+TEST_F(CgroupCollectorTest, UnreadableFileIsReported) {
+  fs_.FailWith(
+      HostRoot::kSys, "fs/cgroup/system.slice/web.service/memory.stat",
+      absl::PermissionDeniedError("open /sys/fs/cgroup/system.slice/web.service/memory.stat: "
+                                  "Permission denied"));
+  auto [status, text] = Collect();
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr("Permission denied"));
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_pids{cgroup=\"/system.slice/web.service\"}"), 7);
+}
+
+TEST_F(CgroupCollectorTest, NoCgroupMountIsQuiet) {
+  FakeHostFs empty;
+  empty.AddFile(HostRoot::kProc, "1/mountinfo", "22 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n");
+  CollectorContext context{empty, logger_};
+  auto collector = NewCgroupCollector(context, {});
+  std::vector<prometheus::MetricFamily> families;
+  EXPECT_TRUE((*collector)->Collect(families).ok());
+  EXPECT_TRUE(families.empty());
+}
+
+TEST_F(CgroupCollectorTest, UnreadableMountinfoIsAFailure) {
+  FakeHostFs empty;
+  CollectorContext context{empty, logger_};
+  auto collector = NewCgroupCollector(context, {});
+  std::vector<prometheus::MetricFamily> families;
+  EXPECT_TRUE(absl::IsNotFound((*collector)->Collect(families)));
+}
+
+TEST(CgroupCollectorOptions, BadRegexIsAStartUpError) {
+  FakeHostFs fs;
+  std::ostringstream log;
+  Logger logger(LogLevel::kDebug, log);
+  CgroupCollectorOptions options;
+  options.path_exclude = "([unclosed";
+  auto collector = NewCgroupCollector({fs, logger}, options);
+  ASSERT_FALSE(collector.ok());
+  EXPECT_THAT(collector.status().message(), HasSubstr("--collector.cgroup.path-exclude"));
+}
+
+}  // namespace
+}  // namespace strata
