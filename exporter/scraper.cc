@@ -150,9 +150,10 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
         // Whatever it produces later is dropped with the outcome.
         took = absl::Now() - start;
         status = absl::DeadlineExceededError(
-            busy[i] ? std::string("its previous collection is still running")
-                    : absl::StrCat("did not finish within the scrape deadline (",
-                                   absl::FormatDuration(took), ")"));
+            // No duration in the message: a repeated failure must read the
+            // same, so it is logged at error level once.
+            busy[i] ? "its previous collection is still running"
+                    : "did not finish within the scrape deadline");
       }
     }
     Report(*selected[i], status);

@@ -1,0 +1,74 @@
+// The libvirt side of the collector: one read-only connection kept between
+// scrapes (with keepalive, so a dead or hung daemon is noticed), one bulk
+// virConnectGetAllDomainStats per scrape, and a cache of domain definitions
+// read only when a domain appears or changes state.
+//
+// Not thread-safe: the collector runs at most one Snapshot() at a time, on a
+// worker thread it can abandon if libvirt hangs.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collectors/libvirt/domain_stats.h"
+#include "collectors/libvirt/domain_xml.h"
+
+namespace strata {
+
+struct DomainSnapshot {
+  std::string name;
+  std::string uuid;
+  DomainStats stats;
+  DomainDefinition definition;
+};
+
+struct HypervisorSnapshot {
+  double cpus = 0;
+  double memory_bytes = 0;
+  std::vector<DomainSnapshot> domains;
+  int skipped = 0;
+};
+
+class LibvirtSession {
+ public:
+  explicit LibvirtSession(std::string uri);
+  ~LibvirtSession();
+  LibvirtSession(const LibvirtSession&) = delete;
+  LibvirtSession& operator=(const LibvirtSession&) = delete;
+
+  // Connects if needed and reads everything for one scrape. Unavailable when
+  // the hypervisor cannot be reached (the connection is then dropped and made
+  // again next time).
+  absl::StatusOr<HypervisorSnapshot> Snapshot();
+
+  // Whether the last Snapshot had to open a new connection.
+  bool reconnected() const { return reconnected_; }
+
+ private:
+  absl::Status Connect();
+  void Disconnect();
+  absl::Status Fail(absl::string_view what);
+
+  const std::string uri_;
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
+  bool reconnected_ = false;
+
+  // Definitions by UUID, with the activity they were read in.
+  struct CachedDefinition {
+    DomainDefinition definition;
+    bool active = false;
+    absl::Time read_at;
+  };
+  std::map<std::string, CachedDefinition> definitions_;
+};
+
+// Starts libvirt's event loop thread once per process: keepalive needs it.
+void EnsureLibvirtEventLoop();
+
+}  // namespace strata
