@@ -147,6 +147,8 @@ void LibvirtCollector::Emit(const HypervisorSnapshot& snapshot,
       memory_running += domain_memory;
     }
 
+    if (d.incomplete) continue;
+
     auto add = [&name](FamilyBuilder& family, const std::optional<double>& value,
                        double scale = 1) {
       if (value.has_value()) family.Add(*value * scale, {name});

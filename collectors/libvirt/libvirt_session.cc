@@ -3,6 +3,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -300,14 +301,22 @@ absl::StatusOr<HypervisorSnapshot> LibvirtSession::Snapshot() {
     }
     domain.definition = cached->second.definition;
 
-    if (active && !connection_->complete_bulk_stats &&
-        !FillFromPerDomainCalls(dom, domain.definition, domain.stats)) {
+    if (active && connection_->complete_bulk_stats) {
+      const DomainStats& s = domain.stats;
+      if (!s.has_cpu || !s.has_balloon || !s.has_vcpu) {
+        domain.incomplete = true;
+        ++snapshot.skipped;
+      }
+    } else if (active && !FillFromPerDomainCalls(dom, domain.definition, domain.stats)) {
       ++snapshot.skipped;
       continue;
     }
     snapshot.domains.push_back(std::move(domain));
   }
   virDomainStatsRecordListFree(records);
+  // libvirt lists domains in hash order; a stable order keeps expositions comparable.
+  std::sort(snapshot.domains.begin(), snapshot.domains.end(),
+            [](const DomainSnapshot& a, const DomainSnapshot& b) { return a.name < b.name; });
   for (auto it = definitions_.begin(); it != definitions_.end();) {
     it = seen.count(it->first) ? std::next(it) : definitions_.erase(it);
   }

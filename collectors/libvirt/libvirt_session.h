@@ -25,6 +25,9 @@ struct DomainSnapshot {
   std::string uuid;
   DomainStats stats;
   DomainDefinition definition;
+  // The bulk call could not read it fully (its job was busy under NOWAIT):
+  // only its identity and state are reported, and it counts as skipped.
+  bool incomplete = false;
 };
 
 struct HypervisorSnapshot {
