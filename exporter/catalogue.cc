@@ -1,5 +1,7 @@
 #include "exporter/catalogue.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -20,7 +22,14 @@ std::vector<CatalogueEntry> MetricCatalogue(
   for (const MetricSpec* spec : exporter_metrics::kAll) catalogue.push_back({"exporter", spec});
   for (const auto& module : modules) {
     for (const MetricSpec* spec : module->info().metrics) {
-      catalogue.push_back({std::string(module->info().name), spec});
+      // A spec several collectors share (strata_convergence_*) is one entry.
+      auto same = std::find_if(catalogue.begin(), catalogue.end(),
+                               [spec](const CatalogueEntry& e) { return e.spec == spec; });
+      if (same != catalogue.end()) {
+        absl::StrAppend(&same->collector, ", ", std::string(module->info().name));
+      } else {
+        catalogue.push_back({std::string(module->info().name), spec});
+      }
     }
   }
   return catalogue;

@@ -36,6 +36,21 @@ struct Scraper::Outcome {
   absl::Duration duration ABSL_GUARDED_BY(mu);
 };
 
+void MergeSameNameFamilies(std::vector<prometheus::MetricFamily>& sorted) {
+  size_t kept = 0;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (kept > 0 && sorted[kept - 1].name == sorted[i].name) {
+      auto& into = sorted[kept - 1].metric;
+      into.insert(into.end(), std::make_move_iterator(sorted[i].metric.begin()),
+                  std::make_move_iterator(sorted[i].metric.end()));
+    } else {
+      if (kept != i) sorted[kept] = std::move(sorted[i]);
+      ++kept;
+    }
+  }
+  sorted.resize(kept);
+}
+
 Scraper::Scraper(std::vector<NamedCollector> collectors, const Logger& logger) : logger_(logger) {
   for (NamedCollector& named : collectors) {
     auto slot = std::make_shared<Slot>();
@@ -164,6 +179,7 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
   duration.EmitTo(families);
   std::stable_sort(families.begin(), families.end(),
                    [](const auto& a, const auto& b) { return a.name < b.name; });
+  MergeSameNameFamilies(families);
   return families;
 }
 

@@ -21,6 +21,11 @@
 
 namespace strata {
 
+// Joins families that share a name (several collectors report, say,
+// strata_convergence_resources with their own tool label) into one, as the
+// text format requires. `sorted` must be sorted by name.
+void MergeSameNameFamilies(std::vector<prometheus::MetricFamily>& sorted);
+
 class Scraper {
  public:
   struct NamedCollector {

@@ -97,6 +97,7 @@ HttpResponse WebHandler::Metrics(const HttpRequest& request) const {
     }
     std::stable_sort(families->begin(), families->end(),
                      [](const auto& a, const auto& b) { return a.name < b.name; });
+    MergeSameNameFamilies(*families);
   }
 
   HttpResponse response;

@@ -206,3 +206,25 @@ TEST_F(ScraperTest, ConcurrentScrapesEachGetEveryCollector) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Two collectors reporting one family (with their own label values) give one family.
+TEST(MergeSameNameFamilies, JoinsAdjacentFamiliesKeepingOrder) {
+  std::vector<prometheus::MetricFamily> families(3);
+  families[0].name = "a";
+  families[0].metric.resize(1);
+  families[1].name = "a";
+  families[1].metric.resize(2);
+  families[2].name = "b";
+  families[2].metric.resize(1);
+  MergeSameNameFamilies(families);
+  ASSERT_EQ(families.size(), 2u);
+  EXPECT_EQ(families[0].name, "a");
+  EXPECT_EQ(families[0].metric.size(), 3u);
+  EXPECT_EQ(families[1].name, "b");
+}
+
+}  // namespace
+}  // namespace strata
