@@ -14,11 +14,12 @@ namespace strata {
 
 class RecordingHostFs : public HostFs {
  public:
-  enum class Call { kRead, kList, kListSubdirs, kExists };
+  enum class Call { kRead, kList, kListSubdirs, kExists, kStat, kReadChunks, kReadTail };
   struct Access {
     Call call;
     HostRoot root;
     std::string path;
+    size_t max_bytes = 0;  // kReadTail only
   };
 
   explicit RecordingHostFs(const HostFs& inner) : inner_(inner) {}
@@ -40,6 +41,20 @@ class RecordingHostFs : public HostFs {
   absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
     accesses_.push_back({Call::kExists, root, std::string(path)});
     return inner_.Exists(root, path);
+  }
+  absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
+    accesses_.push_back({Call::kStat, root, std::string(path)});
+    return inner_.Stat(root, path);
+  }
+  absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
+                              const ChunkConsumer& consume) const override {
+    accesses_.push_back({Call::kReadChunks, root, std::string(path)});
+    return inner_.ReadFileChunks(root, path, consume);
+  }
+  absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                           size_t max_bytes) const override {
+    accesses_.push_back({Call::kReadTail, root, std::string(path), max_bytes});
+    return inner_.ReadFileTail(root, path, max_bytes);
   }
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     return inner_.Resolve(root, path);
@@ -67,6 +82,16 @@ inline void Replay(const HostFs& fs, const std::vector<RecordingHostFs::Access>&
         break;
       case RecordingHostFs::Call::kExists:
         (void)fs.Exists(access.root, access.path);
+        break;
+      case RecordingHostFs::Call::kStat:
+        (void)fs.Stat(access.root, access.path);
+        break;
+      case RecordingHostFs::Call::kReadChunks:
+        (void)fs.ReadFileChunks(access.root, access.path,
+                                [](absl::string_view) { return absl::OkStatus(); });
+        break;
+      case RecordingHostFs::Call::kReadTail:
+        (void)fs.ReadFileTail(access.root, access.path, access.max_bytes);
         break;
     }
   }

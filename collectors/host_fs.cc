@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -90,6 +91,64 @@ class RealHostFs : public HostFs {
     return ErrnoStatus(errno, "stat", full);
   }
 
+  absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    struct stat st;
+    if (stat(full.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", full);
+    return ToFileStat(st);
+  }
+
+  absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
+                              const ChunkConsumer& consume) const override {
+    const std::string full = Resolve(root, path);
+    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", full);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat("read ", full, ": not a regular file"));
+    }
+    std::vector<char> buffer(64 << 10);
+    while (true) {
+      ssize_t n = read(fd.get(), buffer.data(), buffer.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", full);
+      }
+      if (n == 0) return absl::OkStatus();
+      absl::Status status = consume(absl::string_view(buffer.data(), static_cast<size_t>(n)));
+      if (!status.ok()) return status;
+    }
+  }
+
+  absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                           size_t max_bytes) const override {
+    const std::string full = Resolve(root, path);
+    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", full);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat("read ", full, ": not a regular file"));
+    }
+    const off_t size = st.st_size;
+    off_t offset = size > static_cast<off_t>(max_bytes) ? size - static_cast<off_t>(max_bytes) : 0;
+    // The file may grow while it is read: take at most max_bytes from offset.
+    std::string contents(max_bytes, '\0');
+    size_t have = 0;
+    while (have < max_bytes) {
+      ssize_t n = pread(fd.get(), &contents[have], max_bytes - have, offset + have);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", full);
+      }
+      if (n == 0) break;
+      have += static_cast<size_t>(n);
+    }
+    contents.resize(have);
+    return contents;
+  }
+
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     absl::string_view base;
     switch (root) {
@@ -127,6 +186,32 @@ class RealHostFs : public HostFs {
     if (err != 0) return ErrnoStatus(err, "readdir", full);
     std::sort(names.begin(), names.end());
     return names;
+  }
+
+  static FileStat ToFileStat(const struct stat& st) {
+    FileStat out;
+    if (S_ISREG(st.st_mode)) {
+      out.type = FileStat::Type::kRegular;
+    } else if (S_ISDIR(st.st_mode)) {
+      out.type = FileStat::Type::kDirectory;
+    } else if (S_ISLNK(st.st_mode)) {
+      out.type = FileStat::Type::kSymlink;
+    } else if (S_ISFIFO(st.st_mode)) {
+      out.type = FileStat::Type::kFifo;
+    } else if (S_ISSOCK(st.st_mode)) {
+      out.type = FileStat::Type::kSocket;
+    } else if (S_ISCHR(st.st_mode)) {
+      out.type = FileStat::Type::kCharDevice;
+    } else {
+      out.type = FileStat::Type::kBlockDevice;
+    }
+    out.mode = static_cast<uint32_t>(st.st_mode & 07777);
+    out.device = static_cast<uint64_t>(st.st_dev);
+    out.inode = static_cast<uint64_t>(st.st_ino);
+    out.size = static_cast<int64_t>(st.st_size);
+    out.mtime = absl::TimeFromTimespec(st.st_mtim);
+    out.ctime = absl::TimeFromTimespec(st.st_ctim);
+    return out;
   }
 
   // d_type saves a stat per entry; file systems that do not fill it get one.

@@ -6,6 +6,8 @@
 // injects faults. Implementations are thread-safe; nothing is ever written.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace strata {
 
@@ -26,6 +29,22 @@ struct HostPaths {
   std::string sysfs = "/sys";
   std::string rootfs = "/";
 };
+
+// What stat(2) says about a file, as far as collectors need it.
+struct FileStat {
+  enum class Type { kRegular, kDirectory, kSymlink, kFifo, kSocket, kCharDevice, kBlockDevice };
+  Type type = Type::kRegular;
+  uint32_t mode = 0;  // permission bits (st_mode & 07777)
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t size = 0;
+  absl::Time mtime;  // nanosecond resolution where the file system keeps it
+  absl::Time ctime;
+};
+
+// Receives the chunks of a file in order; a non-OK return stops the read and
+// is passed on to the caller.
+using ChunkConsumer = std::function<absl::Status(absl::string_view chunk)>;
 
 class HostFs {
  public:
@@ -47,6 +66,26 @@ class HostFs {
   // Whether the path exists (file, directory or anything else). Errors other
   // than "does not exist" are returned as such.
   virtual absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const = 0;
+
+  // stat(2) of the path, following symbolic links. Same errors as ReadFile;
+  // a symlink loop (ELOOP) is Internal, with the message saying so.
+  virtual absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const = 0;
+
+  // Reads a regular file from start to end in chunks of at most 64 KiB,
+  // handing each to `consume`, so files of any size can be hashed without
+  // holding them in memory; there is no size limit. The file is opened
+  // without blocking (O_NONBLOCK), so a FIFO with no writer cannot hang the
+  // caller: anything but a regular file is FailedPrecondition. Same errors as
+  // ReadFile otherwise, plus whatever `consume` returns.
+  virtual absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
+                                      const ChunkConsumer& consume) const = 0;
+
+  // The last `max_bytes` bytes of a regular file (all of it when smaller), for
+  // logs that only ever grow and whose newest lines are all that matter. Opened
+  // without blocking, as ReadFileChunks: anything but a regular file is
+  // FailedPrecondition. Same errors as ReadFile otherwise.
+  virtual absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                                   size_t max_bytes) const = 0;
 
   // The absolute path a root-relative path resolves to, for messages.
   virtual std::string Resolve(HostRoot root, absl::string_view path) const = 0;

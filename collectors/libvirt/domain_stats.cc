@@ -88,8 +88,9 @@ std::string DomainStateReasonName(int state, int reason) {
 }
 
 bool DomainStateIsActive(int state) {
-  // shutoff (5) and crashed (6) have no running process; nostate is unknown.
-  return state != 0 && state != 5 && state != 6;
+  // Shutoff (5) has no process and nostate (0) says nothing; a domain libvirt
+  // still lists as crashed kept its process (on_crash=preserve).
+  return state != 0 && state != 5;
 }
 
 DomainStats ParseDomainStats(const TypedParams& p) {

@@ -63,7 +63,7 @@ DomainStats ParseDomainStats(const TypedParams& params);
 std::string DomainStateName(int state);
 std::string DomainStateReasonName(int state, int reason);
 
-// Whether a state means the domain is active (has a running QEMU process).
+// Whether a state means the domain is active (has a process): all but shutoff and nostate.
 bool DomainStateIsActive(int state);
 
 }  // namespace strata

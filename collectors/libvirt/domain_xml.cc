@@ -108,21 +108,28 @@ absl::StatusOr<DomainDefinition> ParseDomainXml(absl::string_view xml) {
   }
   def.interface_targets = dom.Strings("/domain/devices/interface/target/@dev");
 
-  const char* kNova = "/domain/metadata/*[local-name()='instance']";
+  const char* kNova =
+      "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+      "'http://openstack.org/xmlns/libvirt/nova/')]";
   if (!dom.Strings(kNova).empty()) {
     NovaMetadata nova;
-    nova.instance_name =
-        dom.String("/domain/metadata/*[local-name()='instance']/*[local-name()='name']");
-    nova.flavor =
-        dom.String("/domain/metadata/*[local-name()='instance']/*[local-name()='flavor']/@name");
+    nova.instance_name = dom.String(
+        "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+        "'http://openstack.org/xmlns/libvirt/nova/')]/*[local-name()='name']");
+    nova.flavor = dom.String(
+        "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+        "'http://openstack.org/xmlns/libvirt/nova/')]/*[local-name()='flavor']/@name");
     nova.project_name = dom.String(
-        "/domain/metadata/*[local-name()='instance']/*[local-name()='owner']/"
+        "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+        "'http://openstack.org/xmlns/libvirt/nova/')]/*[local-name()='owner']/"
         "*[local-name()='project']");
     nova.project_uuid = dom.String(
-        "/domain/metadata/*[local-name()='instance']/*[local-name()='owner']/"
+        "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+        "'http://openstack.org/xmlns/libvirt/nova/')]/*[local-name()='owner']/"
         "*[local-name()='project']/@uuid");
     nova.user_name = dom.String(
-        "/domain/metadata/*[local-name()='instance']/*[local-name()='owner']/"
+        "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "
+        "'http://openstack.org/xmlns/libvirt/nova/')]/*[local-name()='owner']/"
         "*[local-name()='user']");
     def.nova = nova;
   }

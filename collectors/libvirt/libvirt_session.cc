@@ -280,6 +280,13 @@ absl::StatusOr<HypervisorSnapshot> LibvirtSession::Snapshot() {
     domain.uuid = uuid;
     domain.stats = ParseDomainStats(ToParams(records[i]->params, records[i]->nparams));
     const bool active = DomainStateIsActive(domain.stats.state);
+    if (!active) {
+      // libvirt 9.0 fills cpu.* of a domain without a process with libvirtd's
+      // own CPU time: drop it.
+      domain.stats.cpu_time_ns.reset();
+      domain.stats.cpu_user_ns.reset();
+      domain.stats.cpu_system_ns.reset();
+    }
     seen.insert(domain.uuid);
 
     auto cached = definitions_.find(domain.uuid);

@@ -94,7 +94,8 @@ void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.collector << "/" 
 
 std::vector<GoldenCase> GoldenCases() {
   std::vector<GoldenCase> cases;
-  for (const char* collector : {"host", "cgroup", "libvirt"}) {
+  for (const char* collector :
+       {"host", "cgroup", "libvirt", "cfengine", "chef", "image", "puppet"}) {
     std::vector<std::string> fixtures;
     const fs::path dir = kSourceDir / "tests/fixtures" / collector;
     if (!fs::is_directory(dir)) continue;

@@ -2,6 +2,7 @@
 // plus injected errors for chosen paths.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -22,6 +23,19 @@ class FakeHostFs : public HostFs {
   void AddDir(HostRoot root, const std::string& path) { dirs_.insert({root, path}); }
   void FailWith(HostRoot root, const std::string& path, absl::Status status) {
     errors_[{root, path}] = std::move(status);
+  }
+  void RemoveFile(HostRoot root, const std::string& path) { files_.erase({root, path}); }
+  // What Stat returns for a path; without it, a file gets a stat made up from
+  // its contents (size, a fixed inode) and a directory type kDirectory.
+  void SetStat(HostRoot root, const std::string& path, FileStat stat) {
+    stats_[{root, path}] = stat;
+  }
+  // Size of the chunks ReadFileChunks hands out.
+  void set_chunk_size(size_t bytes) { chunk_size_ = bytes; }
+  // How often ReadFileChunks was called for a path.
+  int chunk_reads(HostRoot root, const std::string& path) const {
+    auto it = chunk_reads_.find({root, path});
+    return it == chunk_reads_.end() ? 0 : it->second;
   }
 
   absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
@@ -70,6 +84,64 @@ class FakeHostFs : public HostFs {
     return files_.count(key) > 0 || dirs_.count(key) > 0;
   }
 
+  absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
+    Key key{root, std::string(path)};
+    if (auto it = errors_.find(key); it != errors_.end()) return it->second;
+    if (auto it = stats_.find(key); it != stats_.end()) return it->second;
+    FileStat stat;
+    if (auto it = files_.find(key); it != files_.end()) {
+      stat.size = static_cast<int64_t>(it->second.size());
+      stat.inode = 1;
+      return stat;
+    }
+    if (dirs_.count(key)) {
+      stat.type = FileStat::Type::kDirectory;
+      return stat;
+    }
+    return absl::NotFoundError(absl::StrCat("stat ", Resolve(root, path), ": No such file"));
+  }
+
+  absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
+                              const ChunkConsumer& consume) const override {
+    Key key{root, std::string(path)};
+    ++chunk_reads_[key];
+    if (auto it = errors_.find(key); it != errors_.end()) return it->second;
+    if (auto it = stats_.find(key);
+        it != stats_.end() && it->second.type != FileStat::Type::kRegular) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("read ", Resolve(root, path), ": not a regular file"));
+    }
+    auto it = files_.find(key);
+    if (it == files_.end()) {
+      return absl::NotFoundError(absl::StrCat("open ", Resolve(root, path), ": No such file"));
+    }
+    absl::string_view rest = it->second;
+    while (!rest.empty()) {
+      size_t n = std::min(chunk_size_, rest.size());
+      absl::Status status = consume(rest.substr(0, n));
+      if (!status.ok()) return status;
+      rest.remove_prefix(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                           size_t max_bytes) const override {
+    Key key{root, std::string(path)};
+    if (auto it = errors_.find(key); it != errors_.end()) return it->second;
+    if (auto it = stats_.find(key);
+        it != stats_.end() && it->second.type != FileStat::Type::kRegular) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("read ", Resolve(root, path), ": not a regular file"));
+    }
+    auto it = files_.find(key);
+    if (it == files_.end()) {
+      return absl::NotFoundError(absl::StrCat("open ", Resolve(root, path), ": No such file"));
+    }
+    const std::string& contents = it->second;
+    return contents.size() > max_bytes ? contents.substr(contents.size() - max_bytes) : contents;
+  }
+
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     static constexpr const char* kRoots[] = {"/fake/proc/", "/fake/sys/", "/fake/root/"};
     return absl::StrCat(kRoots[static_cast<int>(root)], path);
@@ -80,6 +152,9 @@ class FakeHostFs : public HostFs {
   std::map<Key, std::string> files_;
   std::set<Key> dirs_;
   std::map<Key, absl::Status> errors_;
+  std::map<Key, FileStat> stats_;
+  size_t chunk_size_ = 64 << 10;
+  mutable std::map<Key, int> chunk_reads_;
 };
 
 }  // namespace strata::testing

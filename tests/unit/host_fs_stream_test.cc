@@ -1,0 +1,106 @@
+// The real HostFs' Stat and ReadFileChunks on a private temporary tree.
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "collectors/host_fs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class RealHostFsTest : public ::testing::Test {
+ protected:
+  RealHostFsTest() {
+    std::string templ = (fs::temp_directory_path() / "strata-hostfs-XXXXXX").string();
+    root_ = mkdtemp(templ.data());
+    HostPaths paths;
+    paths.rootfs = root_.string();
+    fs_ = NewRealHostFs(paths);
+  }
+  ~RealHostFsTest() override { fs::remove_all(root_); }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(root_ / name, std::ios::binary) << text;
+  }
+
+  fs::path root_;
+  std::unique_ptr<HostFs> fs_;
+};
+
+TEST_F(RealHostFsTest, StatReportsWhatStat2Says) {
+  Write("file", "12345");
+  struct stat st;
+  ASSERT_EQ(stat((root_ / "file").c_str(), &st), 0);
+  absl::StatusOr<FileStat> got = fs_->Stat(HostRoot::kRootfs, "/file");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->type, FileStat::Type::kRegular);
+  EXPECT_EQ(got->size, 5);
+  EXPECT_EQ(got->inode, st.st_ino);
+  EXPECT_EQ(got->device, st.st_dev);
+  EXPECT_EQ(got->mode, st.st_mode & 07777);
+  EXPECT_EQ(got->mtime, absl::TimeFromTimespec(st.st_mtim));
+  EXPECT_EQ(got->ctime, absl::TimeFromTimespec(st.st_ctim));
+
+  fs::create_directory(root_ / "dir");
+  ASSERT_EQ(mkfifo((root_ / "fifo").c_str(), 0600), 0);
+  EXPECT_EQ(fs_->Stat(HostRoot::kRootfs, "dir")->type, FileStat::Type::kDirectory);
+  EXPECT_EQ(fs_->Stat(HostRoot::kRootfs, "fifo")->type, FileStat::Type::kFifo);
+  EXPECT_TRUE(absl::IsNotFound(fs_->Stat(HostRoot::kRootfs, "absent").status()));
+  EXPECT_TRUE(absl::IsNotFound(fs_->Stat(HostRoot::kRootfs, "file/below").status()));  // ENOTDIR
+
+  fs::create_symlink("loop-b", root_ / "loop-a");
+  fs::create_symlink("loop-a", root_ / "loop-b");
+  absl::StatusOr<FileStat> loop = fs_->Stat(HostRoot::kRootfs, "loop-a");
+  EXPECT_FALSE(loop.ok());
+  EXPECT_THAT(loop.status().message(), HasSubstr("Too many levels of symbolic links"));
+}
+
+TEST_F(RealHostFsTest, ReadFileChunksStreamsAFileOfAnySize) {
+  std::string contents;
+  for (int i = 0; contents.size() < (200 << 10); ++i) contents += std::to_string(i) + "\n";
+  Write("big", contents);
+  std::string seen;
+  int chunks = 0;
+  absl::Status status = fs_->ReadFileChunks(HostRoot::kRootfs, "big", [&](absl::string_view chunk) {
+    EXPECT_LE(chunk.size(), 64u << 10);
+    seen.append(chunk.data(), chunk.size());
+    ++chunks;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(seen, contents);
+  EXPECT_GE(chunks, 4);
+}
+
+TEST_F(RealHostFsTest, ReadFileChunksRefusesWhatIsNotARegularFile) {
+  fs::create_directory(root_ / "dir");
+  ASSERT_EQ(mkfifo((root_ / "fifo").c_str(), 0600), 0);  // no writer
+  auto ignore = [](absl::string_view) { return absl::OkStatus(); };
+  absl::Status fifo = fs_->ReadFileChunks(HostRoot::kRootfs, "fifo", ignore);
+  EXPECT_TRUE(absl::IsFailedPrecondition(fifo)) << fifo;
+  EXPECT_THAT(fifo.message(), HasSubstr("not a regular file"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(fs_->ReadFileChunks(HostRoot::kRootfs, "dir", ignore)));
+  EXPECT_TRUE(absl::IsNotFound(fs_->ReadFileChunks(HostRoot::kRootfs, "absent", ignore)));
+}
+
+TEST_F(RealHostFsTest, ReadFileChunksStopsAtTheConsumersError) {
+  Write("file", std::string(200 << 10, 'x'));
+  int chunks = 0;
+  absl::Status status = fs_->ReadFileChunks(HostRoot::kRootfs, "file", [&](absl::string_view) {
+    ++chunks;
+    return absl::CancelledError("enough");
+  });
+  EXPECT_TRUE(absl::IsCancelled(status));
+  EXPECT_EQ(chunks, 1);
+}
+
+}  // namespace
+}  // namespace strata
