@@ -31,6 +31,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/test_files.h"
 
 extern char** environ;
 
@@ -129,24 +130,6 @@ constexpr char kInterfaceXml[] = R"(
     </interface>)";
 // QEMU's probed capabilities, below /var/cache/libvirt.
 constexpr char kCapabilitiesDir[] = "state/cache/qemu/capabilities";
-
-std::string FindExecutable(const std::string& name) {
-  const char* path = getenv("PATH");
-  // CI may run with a PATH that lacks the sbin directories.
-  std::string dirs = absl::StrCat(path == nullptr ? "" : path, ":/usr/sbin:/usr/bin:/sbin:/bin");
-  for (absl::string_view dir : absl::StrSplit(dirs, ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 bool WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -299,7 +282,7 @@ std::string StopChild(pid_t& pid, const char* name, absl::Duration grace) {
 
 // The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...), or 0 when gone.
 char ProcessState(pid_t pid) {
-  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
   const size_t paren = stat.rfind(')');
   if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
   return stat[paren + 2];
@@ -313,7 +296,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& text) {
   for (const fs::directory_entry& entry : fs::directory_iterator("/proc", error)) {
     pid_t pid = 0;
     if (!absl::SimpleAtoi(entry.path().filename().string(), &pid) || pid == getpid()) continue;
-    if (!absl::StrContains(ReadFile(absl::StrCat("/proc/", pid, "/cmdline")), text)) continue;
+    if (!absl::StrContains(ReadWholeFile(absl::StrCat("/proc/", pid, "/cmdline")), text)) continue;
     const char state = ProcessState(pid);
     if (state != 0 && state != 'Z') found.push_back(pid);
   }
@@ -321,7 +304,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& text) {
 }
 
 std::string CommandLine(pid_t pid) {
-  std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+  std::string cmdline = ReadWholeFile(absl::StrCat("/proc/", pid, "/cmdline"));
   std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
   return absl::StrCat(pid, ": ", cmdline.substr(0, 300));
 }
@@ -335,7 +318,7 @@ void ReapQemuZombies() {
     pid_t pid = 0;
     if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
     // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
-    const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
     const size_t comm_start = stat.find('(');
     const size_t comm_end = stat.rfind(')');
     if (comm_start == std::string::npos || comm_end == std::string::npos || comm_end < comm_start) {
@@ -365,7 +348,7 @@ bool KvmUsable() {
 // Where each cgroup hierarchy (v1 controllers, v2 unified) is mounted.
 std::vector<std::string> CgroupMounts() {
   std::vector<std::string> mounts;
-  std::istringstream mountinfo(ReadFile("/proc/self/mountinfo"));
+  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(mountinfo, line)) {
     std::vector<std::string> halves = absl::StrSplit(line, " - ");
@@ -488,7 +471,7 @@ std::string LibvirtdSandbox::InterfaceOf(const std::string& name) const {
 }
 
 std::string LibvirtdSandbox::LibvirtdLog() const {
-  return LastLines(ReadFile(dir_ + "/logs/libvirtd.log"), 40);
+  return LastLines(ReadWholeFile(dir_ + "/logs/libvirtd.log"), 40);
 }
 
 std::string LibvirtdSandbox::Start() {
@@ -558,7 +541,7 @@ std::string LibvirtdSandbox::Start() {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (!fs::exists(dir_ + "/state/run/virtlogd-sock", error)) {
     if (!ChildRunning(virtlogd_pid_)) {
-      return absl::StrCat("virtlogd exited:\n", ReadFile(dir_ + "/logs/virtlogd.log"));
+      return absl::StrCat("virtlogd exited:\n", ReadWholeFile(dir_ + "/logs/virtlogd.log"));
     }
     if (absl::Now() >= deadline) return "virtlogd made no socket in 10 s";
     absl::SleepFor(absl::Milliseconds(10));
@@ -592,7 +575,7 @@ std::string LibvirtdSandbox::MakeNamespace() {
     if (!ChildRunning(maker)) {
       return absl::StrCat(
           "could not make the mount namespace (needs CAP_SYS_ADMIN and overlayfs):\n",
-          ReadFile(dir_ + "/logs/namespace.log"));
+          ReadWholeFile(dir_ + "/logs/namespace.log"));
     }
     if (absl::Now() >= deadline) {
       StopChild(maker, "namespace maker", absl::ZeroDuration());

@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/test_files.h"
 
 extern char** environ;
 
@@ -43,24 +44,6 @@ constexpr char kInstallHint[] =
 // Far above what any podman call here takes (well under a second), so a hung
 // podman fails the test and still leaves time to clean up.
 constexpr char kCommandTimeoutSeconds[] = "60";
-
-std::string FindExecutable(const std::string& name) {
-  const char* path = getenv("PATH");
-  // CI may run with a PATH that lacks the sbin directories.
-  std::string dirs = absl::StrCat(path == nullptr ? "" : path, ":/usr/sbin:/usr/bin:/sbin:/bin");
-  for (absl::string_view dir : absl::StrSplit(dirs, ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The last non-empty line: podman prints warnings, if any, before its answer.
 std::string LastLine(const std::string& output) {
@@ -107,7 +90,7 @@ std::vector<std::string> ProcessesMentioning(const std::string& text) {
   for (const fs::directory_entry& entry : fs::directory_iterator("/proc", error)) {
     const std::string pid = entry.path().filename();
     if (!std::all_of(pid.begin(), pid.end(), absl::ascii_isdigit)) continue;
-    std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+    std::string cmdline = ReadWholeFile(absl::StrCat("/proc/", pid, "/cmdline"));
     if (!absl::StrContains(cmdline, text)) continue;
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     found.push_back(absl::StrCat(pid, ": ", cmdline));
@@ -125,7 +108,7 @@ void ReapZombieChildren() {
     int pid = 0;
     if (!absl::SimpleAtoi(name, &pid)) continue;
     // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
-    const std::string stat = ReadFile(absl::StrCat("/proc/", name, "/stat"));
+    const std::string stat = ReadWholeFile(absl::StrCat("/proc/", name, "/stat"));
     const size_t paren = stat.rfind(')');
     if (paren == std::string::npos) continue;
     std::vector<std::string> fields =
@@ -139,7 +122,7 @@ void ReapZombieChildren() {
 // Mount points at or below `dir`, deepest first.
 std::vector<std::string> MountsUnder(const std::string& dir) {
   std::vector<std::string> mounts;
-  std::istringstream mountinfo(ReadFile("/proc/self/mountinfo"));
+  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(mountinfo, line)) {
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
@@ -153,7 +136,7 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
 // Where each cgroup hierarchy (v1 controllers, v2 unified) is mounted.
 std::vector<std::string> CgroupMounts() {
   std::vector<std::string> mounts;
-  std::istringstream mountinfo(ReadFile("/proc/self/mountinfo"));
+  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(mountinfo, line)) {
     std::vector<std::string> halves = absl::StrSplit(line, " - ");
@@ -330,10 +313,11 @@ std::string PodmanSandbox::StartService() {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (!IsSocket(socket_)) {
     if (!service_->Running()) {
-      return absl::StrCat("podman system service exited:\n", ReadFile(dir_ + "/service.log"));
+      return absl::StrCat("podman system service exited:\n", ReadWholeFile(dir_ + "/service.log"));
     }
     if (absl::Now() >= deadline) {
-      return absl::StrCat("no socket ", socket_, " after 20 s:\n", ReadFile(dir_ + "/service.log"));
+      return absl::StrCat("no socket ", socket_, " after 20 s:\n",
+                          ReadWholeFile(dir_ + "/service.log"));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -1,0 +1,15 @@
+// Small file helpers shared by the test support classes.
+#pragma once
+
+#include <string>
+
+namespace strata::testing {
+
+// The absolute path of an executable found in $PATH or the sbin and bin
+// directories (CI may run with a PATH that lacks sbin), or "" when absent.
+std::string FindExecutable(const std::string& name);
+
+// The whole content of a file, or "" when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
+}  // namespace strata::testing
