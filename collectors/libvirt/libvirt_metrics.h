@@ -33,7 +33,7 @@ inline constexpr MetricSpec kHypervisorMemory{"strata_hypervisor_memory_bytes",
                                               MetricType::Gauge,
                                               "Memory of the hypervisor host.",
                                               {},
-                                              "virNodeGetInfo"};
+                                              "virNodeGetMemoryStats total, else virNodeGetInfo"};
 inline constexpr MetricSpec kHypervisorDomains{
     "strata_hypervisor_domains",
     MetricType::Gauge,

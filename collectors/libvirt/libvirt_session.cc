@@ -262,6 +262,22 @@ absl::StatusOr<HypervisorSnapshot> LibvirtSession::Snapshot() {
   if (virNodeGetInfo(conn, &node) < 0) return Fail("virNodeGetInfo");
   snapshot.cpus = node.cpus;
   snapshot.memory_bytes = static_cast<double>(node.memory) * 1024;
+  // virNodeGetInfo's memory can be a NUMA cell's rather than the host's
+  // (seen on a KVM guest); the host-wide total, where the driver has it, is
+  // what overcommit must be measured against.
+  int nparams = 0;
+  if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, nullptr, &nparams, 0) == 0 &&
+      nparams > 0) {
+    std::vector<virNodeMemoryStats> stats(static_cast<size_t>(nparams));
+    if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, stats.data(), &nparams, 0) ==
+        0) {
+      for (int i = 0; i < nparams; ++i) {
+        if (std::string(stats[i].field) == VIR_NODE_MEMORY_STATS_TOTAL) {
+          snapshot.memory_bytes = static_cast<double>(stats[i].value) * 1024;
+        }
+      }
+    }
+  }
 
   virDomainStatsRecordPtr* records = nullptr;
   const int count = virConnectGetAllDomainStats(conn, kStatsGroups, &records,

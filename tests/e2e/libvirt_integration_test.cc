@@ -330,12 +330,14 @@ TEST_F(LibvirtIntegrationTest, EveryValueMatchesVirshDomstats) {
   ASSERT_TRUE(warm_up.ok) << warm_up.error;
 
   const std::string nodeinfo_before = Virsh({"nodeinfo"});
+  const std::string memstats_before = Virsh({"nodememstats"});
   const VirshDomainStats before = Domstats();
   const absl::Time scrape_start = absl::Now();
   HttpResult scrape = HttpGet(MetricsUrl(exporter.port()));
   PrintTiming("scrape", absl::Now() - scrape_start);
   const VirshDomainStats after = Domstats();
   const std::string nodeinfo_after = Virsh({"nodeinfo"});
+  const std::string memstats_after = Virsh({"nodememstats"});
   ASSERT_TRUE(scrape.ok) << scrape.error;
   ASSERT_EQ(scrape.status, 200) << scrape.body;
   const std::string& body = scrape.body;
@@ -457,9 +459,17 @@ TEST_F(LibvirtIntegrationTest, EveryValueMatchesVirshDomstats) {
   expected["strata_hypervisor_cpus"] =
       Expectation{std::min(nodes[0].cpus, nodes[1].cpus), std::max(nodes[0].cpus, nodes[1].cpus),
                   "virsh nodeinfo"};
-  expected["strata_hypervisor_memory_bytes"] =
-      Expectation{std::min(nodes[0].memory_bytes, nodes[1].memory_bytes),
-                  std::max(nodes[0].memory_bytes, nodes[1].memory_bytes), "virsh nodeinfo"};
+  // The host-wide total of `virsh nodememstats` (nodeinfo's can be one NUMA cell's).
+  std::vector<double> totals;
+  for (const std::string* text : {&memstats_before, &memstats_after}) {
+    static const std::regex kTotal(R"(total\s*:\s*(\d+) KiB)");
+    std::smatch total;
+    ASSERT_TRUE(std::regex_search(*text, total, kTotal)) << "cannot read virsh nodememstats:\n"
+                                                         << *text;
+    totals.push_back(std::stod(total[1]) * kKiB);
+  }
+  expected["strata_hypervisor_memory_bytes"] = Expectation{
+      std::min(totals[0], totals[1]), std::max(totals[0], totals[1]), "virsh nodememstats"};
   for (const auto& [state, count] : domains_by_state) {
     Expect(expected, Series("strata_hypervisor_domains", {{"state", state}}), count,
            "virsh domstate of each domain");
