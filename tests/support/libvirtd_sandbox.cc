@@ -345,23 +345,6 @@ bool KvmUsable() {
   return usable;
 }
 
-// Where each cgroup hierarchy (v1 controllers, v2 unified) is mounted.
-std::vector<std::string> CgroupMounts() {
-  std::vector<std::string> mounts;
-  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    std::vector<std::string> halves = absl::StrSplit(line, " - ");
-    if (halves.size() != 2) continue;
-    std::vector<std::string> before = absl::StrSplit(halves[0], ' ');
-    if (before.size() > 4 &&
-        (absl::StartsWith(halves[1], "cgroup ") || absl::StartsWith(halves[1], "cgroup2 "))) {
-      mounts.push_back(before[4]);
-    }
-  }
-  return mounts;
-}
-
 // Removes the cgroup `root` and those below it, children first (control
 // files cannot be unlinked; rmdir takes a cgroup with them). Appends what
 // would not go to `left`.
@@ -492,7 +475,7 @@ std::string LibvirtdSandbox::Start() {
     return absl::StrCat("/dev/net/tun is not usable (", strerror(errno),
                         "): the domains' tap interfaces need it");
   }
-  for (const std::string& mount : CgroupMounts()) {
+  for (const std::string& mount : CgroupMountPoints()) {
     std::error_code error;
     if (!fs::exists(mount + "/machine", error)) machine_cgroups_absent_.push_back(mount);
   }
@@ -803,7 +786,7 @@ void LibvirtdSandbox::DestroyDomainsMadeHere(std::vector<std::string>& left) {
 }
 
 void LibvirtdSandbox::RemoveCgroups(std::vector<std::string>& left) {
-  for (const std::string& mount : CgroupMounts()) {
+  for (const std::string& mount : CgroupMountPoints()) {
     const std::string machine = mount + "/machine";
     std::error_code error;
     if (!fs::is_directory(machine, error)) continue;

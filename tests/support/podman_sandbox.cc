@@ -133,28 +133,11 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   return mounts;
 }
 
-// Where each cgroup hierarchy (v1 controllers, v2 unified) is mounted.
-std::vector<std::string> CgroupMounts() {
-  std::vector<std::string> mounts;
-  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    std::vector<std::string> halves = absl::StrSplit(line, " - ");
-    if (halves.size() != 2) continue;
-    std::vector<std::string> before = absl::StrSplit(halves[0], ' ');
-    if (before.size() > 4 &&
-        (absl::StartsWith(halves[1], "cgroup ") || absl::StartsWith(halves[1], "cgroup2 "))) {
-      mounts.push_back(before[4]);
-    }
-  }
-  return mounts;
-}
-
 // Removes the cgroup `relative` (and the ones below it) from every hierarchy;
 // returns the ones that would not go.
 std::vector<std::string> RemoveCgroup(const std::string& relative) {
   std::vector<std::string> left;
-  for (const std::string& mount : CgroupMounts()) {
+  for (const std::string& mount : CgroupMountPoints()) {
     const std::string root = mount + relative;
     std::error_code error;
     if (!fs::is_directory(root, error)) continue;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -26,6 +27,22 @@ std::string ReadWholeFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::vector<std::string> CgroupMountPoints() {
+  std::vector<std::string> mounts;
+  std::istringstream mountinfo(ReadWholeFile("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::vector<std::string> halves = absl::StrSplit(line, " - ");
+    if (halves.size() != 2) continue;
+    std::vector<std::string> before = absl::StrSplit(halves[0], ' ');
+    if (before.size() > 4 &&
+        (absl::StartsWith(halves[1], "cgroup ") || absl::StartsWith(halves[1], "cgroup2 "))) {
+      mounts.push_back(before[4]);
+    }
+  }
+  return mounts;
 }
 
 }  // namespace strata::testing

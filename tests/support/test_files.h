@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace strata::testing {
 
@@ -11,5 +12,9 @@ std::string FindExecutable(const std::string& name);
 
 // The whole content of a file, or "" when it cannot be read.
 std::string ReadWholeFile(const std::string& path);
+
+// Where this process sees each cgroup hierarchy (v1 controllers, the v2
+// unified one) mounted, from /proc/self/mountinfo.
+std::vector<std::string> CgroupMountPoints();
 
 }  // namespace strata::testing
