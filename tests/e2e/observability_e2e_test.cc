@@ -1,0 +1,549 @@
+// End-to-end test of the monitoring mixin (alerts/strata.rules.yml and
+// dashboards/*.json) through Debian's real Prometheus: the built exporter
+// reads a fixture stack (a Puppet noop run that found drift, a CFEngine run
+// that did not keep every promise, an overcommitted libvirt test-driver
+// hypervisor, a hybrid-cgroup host with throttled and limited cgroups and
+// container names from a fake engine socket, file and package baselines that
+// drifted, an image stamp), Prometheus scrapes it every
+// second and evaluates the rules every second, and the test asks
+// Prometheus' HTTP API what the recording rules give, which alerts are
+// active and whether every dashboard query returns data.
+//
+// The rule and dashboard files are optional here: each part is skipped when
+// its files do not exist. `for` durations are proven by the promtool unit
+// tests in alerts/tests/, not here: an alert counts as active when pending.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "tests/support/exporter_process.h"
+#include "tests/support/prometheus_server.h"
+#include "tests/support/test_files.h"
+
+namespace strata::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSource = STRATA_SOURCE_DIR;
+const fs::path kFixtures = kSource / "tests/fixtures";
+
+// The hypervisor of tests/fixtures/observability/overcommitted-hypervisor.xml:
+// 16 CPUs and 32 GiB; running domains 32+32+16+16 vCPUs and 16+16+8+8 GiB,
+// plus a shut-off one with 8 vCPUs and 8 GiB.
+constexpr double kHostCpus = 16;
+constexpr double kHostMemoryGiB = 32;
+constexpr double kRunningVcpus = 96;
+constexpr double kDefinedVcpus = 104;
+constexpr double kRunningMemoryGiB = 48;
+constexpr double kDefinedMemoryGiB = 56;
+
+// Recording rules that legitimately give nothing for this fixture stack.
+const std::map<std::string, std::string> kEmptyRecordingRules = {
+    {"strata:domain_memory_utilisation:ratio",
+     "libvirt's test driver has no balloon statistics (strata_domain_memory_available_bytes and "
+     "_unused_bytes are absent), as on guests without a balloon driver"},
+    {"strata:domain_cpu_delay:ratio",
+     "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
+     "absent)"},
+};
+
+// Dashboard panels ("<dashboard uid>/<panel title>") whose queries
+// legitimately return nothing for this fixture stack, with the reason.
+const std::map<std::string, std::string> kEmptyPanels = {
+    {"strata-cgroups/Throttled periods / periods",
+     "the cgroup fixture is a static capture, so every counter's rate is 0 and the panel's "
+     "`rate(periods) > 0` guard (no ratio for idle cgroups) leaves nothing; the throttled "
+     "cgroups' counters are non-zero (see PrometheusScrapesEveryCollectorOfTheStack) and the "
+     "ratio is proven by the CgroupCPUThrottlingHigh promtool unit tests"},
+    {"strata-hypervisor/vCPU delay",
+     "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
+     "absent), as on hosts without schedstats"},
+};
+
+// A Docker Engine API on a unix socket that answers every request with the
+// given GET /containers/json body, as the cgroup collector asks for names.
+class FakeEngine {
+ public:
+  FakeEngine(const fs::path& socket_path, std::string containers_json)
+      : body_(std::move(containers_json)) {
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path.c_str());
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 8) != 0) {
+      close(fd_);
+      fd_ = -1;
+      return;
+    }
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeEngine() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (poll(&pfd, 1, 100) <= 0) continue;
+      int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      std::string request;
+      char buffer[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        pollfd cfd{client, POLLIN, 0};
+        if (poll(&cfd, 1, 1000) <= 0) break;
+        ssize_t n = read(client, buffer, sizeof(buffer));
+        if (n <= 0) break;
+        request.append(buffer, static_cast<size_t>(n));
+      }
+      const std::string response = absl::StrCat(
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ", body_.size(),
+          "\r\nConnection: close\r\n\r\n", body_);
+      size_t written = 0;
+      while (written < response.size()) {
+        ssize_t n =
+            send(client, response.data() + written, response.size() - written, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        written += static_cast<size_t>(n);
+      }
+      close(client);
+    }
+  }
+
+  std::string body_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Copies every file below each of `sources` into `target` (later sources do
+// not overwrite earlier ones; the fixtures used here do not overlap).
+void Merge(const std::vector<fs::path>& sources, const fs::path& target) {
+  fs::create_directories(target);
+  for (const fs::path& source : sources) {
+    fs::copy(source, target, fs::copy_options::recursive | fs::copy_options::skip_existing);
+  }
+}
+
+// The stack, shared by every test of the suite: started once (Prometheus
+// needs a few seconds of scrapes and evaluations), stopped at the end.
+class ObservabilityE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PrometheusAvailable()) return;
+    char templ[] = "/tmp/strata-observability-XXXXXX";
+    root_ = new fs::path(mkdtemp(templ));
+    // One exporter reads every fixture: procfs and sysfs are the hybrid
+    // cgroup capture merged with the host capture taken on the same
+    // Firecracker guest (the two touch different files); rootfs is the
+    // Puppet noop-drift run plus an os-release and an image stamp.
+    const fs::path cgroup = kFixtures / "cgroup/hybrid-firecracker-6.18";
+    const fs::path host = kFixtures / "host/kvm-guest-firecracker-6.18";
+    Merge({cgroup / "proc", host / "proc"}, *root_ / "proc");
+    Merge({cgroup / "sys", host / "sys"}, *root_ / "sys");
+    Merge({kFixtures / "puppet/puppet-7.23-debian12-noop-drift/rootfs",
+           kFixtures / "image/debian12-bookworm-firecracker/rootfs",
+           kFixtures / "observability/rootfs-overlay"},
+          *root_ / "rootfs");
+    // CFEngine's last run did not keep every promise.
+    Merge({kFixtures / "cfengine/cfengine-3.21-debian12-not-kept/rootfs"}, *root_ / "rootfs");
+    const fs::path node_xml = kFixtures / "observability/overcommitted-hypervisor.xml";
+    // Container names for the docker and podman containers of the cgroup capture.
+    const fs::path engine_socket = *root_ / "engine.sock";
+    engine_ = new FakeEngine(engine_socket,
+                             ReadWholeFile(kFixtures / "observability/engine-containers.json"));
+    if (!engine_->ok()) {
+      *setup_error_ = "cannot listen on " + engine_socket.string();
+      return;
+    }
+
+    exporter_ = new ExporterProcess();
+    if (!exporter_->Start({"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults",
+                           "--collector.host", "--collector.cgroup", "--collector.puppet",
+                           "--collector.image", "--collector.libvirt", "--collector.cfengine",
+                           "--collector.drift",
+                           "--collector.drift.files=etc=/var/lib/strata/files.sha256",
+                           "--collector.drift.packages=golden=/var/lib/strata/packages.golden",
+                           "--collector.cgroup.docker-socket=" + engine_socket.string(),
+                           "--collector.libvirt.uri=test://" + node_xml.string(),
+                           "--collector.image.stamp-file=/etc/strata/image-stamp",
+                           "--path.procfs=" + (*root_ / "proc").string(),
+                           "--path.sysfs=" + (*root_ / "sys").string(),
+                           "--path.rootfs=" + (*root_ / "rootfs").string()})) {
+      *setup_error_ = "exporter did not start: " + exporter_->stderr_text();
+      return;
+    }
+    target_ = new std::string(absl::StrCat("127.0.0.1:", exporter_->port()));
+
+    std::vector<std::string> rule_files;
+    if (fs::exists(RulesFile())) rule_files.push_back(RulesFile().string());
+    prometheus_ = new PrometheusServer();
+    if (!prometheus_->Start(*target_, rule_files)) {
+      *setup_error_ = "prometheus did not start: " + prometheus_->log();
+      return;
+    }
+    // Three scrapes (rate() needs two samples) and, with rules, two evaluations.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      PromQueryResult scrapes = prometheus_->Query(absl::StrCat(
+          "count_over_time(up{job=\"strata\",instance=\"", *target_, "\"}[1m]) >= 3 and up == 1"));
+      bool ready = scrapes.ok && !scrapes.samples.empty();
+      if (ready && !rule_files.empty()) {
+        PromQueryResult evaluated =
+            prometheus_->Query("count_over_time(strata:hypervisor_vcpu_overcommit:ratio[1m]) >= 2");
+        ready = evaluated.ok && !evaluated.samples.empty();
+      }
+      if (ready) return;
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+    *setup_error_ = "no scrapes/evaluations within 30 s: " + prometheus_->log();
+  }
+
+  static void TearDownTestSuite() {
+    delete prometheus_;  // stops it
+    prometheus_ = nullptr;
+    delete exporter_;  // kills it
+    exporter_ = nullptr;
+    delete engine_;
+    engine_ = nullptr;
+    delete target_;
+    target_ = nullptr;
+    if (root_ != nullptr) {
+      std::error_code ignored;
+      fs::remove_all(*root_, ignored);
+      delete root_;
+      root_ = nullptr;
+    }
+  }
+
+  void SetUp() override {
+    if (!PrometheusAvailable()) GTEST_SKIP() << "Debian's prometheus is not installed";
+    ASSERT_TRUE(setup_error_->empty()) << *setup_error_;
+  }
+
+  static fs::path RulesFile() { return kSource / "alerts/strata.rules.yml"; }
+
+  // The values of `promql`, keyed by the value of `label`.
+  static std::map<std::string, double> ValuesBy(const std::string& promql,
+                                                const std::string& label) {
+    PromQueryResult result = prometheus_->Query(promql);
+    EXPECT_TRUE(result.ok) << promql << ": " << result.error;
+    std::map<std::string, double> values;
+    for (const PromSample& sample : result.samples) {
+      auto it = sample.labels.find(label);
+      values[it == sample.labels.end() ? "" : it->second] = sample.value;
+    }
+    return values;
+  }
+
+  static fs::path* root_;
+  static FakeEngine* engine_;
+  static ExporterProcess* exporter_;
+  static PrometheusServer* prometheus_;
+  static std::string* target_;
+  static std::string* setup_error_;
+};
+
+fs::path* ObservabilityE2eTest::root_ = nullptr;
+FakeEngine* ObservabilityE2eTest::engine_ = nullptr;
+ExporterProcess* ObservabilityE2eTest::exporter_ = nullptr;
+PrometheusServer* ObservabilityE2eTest::prometheus_ = nullptr;
+std::string* ObservabilityE2eTest::target_ = nullptr;
+std::string* ObservabilityE2eTest::setup_error_ = new std::string();
+
+TEST_F(ObservabilityE2eTest, PrometheusScrapesEveryCollectorOfTheStack) {
+  EXPECT_EQ(ValuesBy(absl::StrCat("up{job=\"strata\",instance=\"", *target_, "\"}"), "job"),
+            (std::map<std::string, double>{{"strata", 1}}));
+  EXPECT_EQ(ValuesBy("strata_scrape_collector_success", "collector"),
+            (std::map<std::string, double>{{"cfengine", 1},
+                                           {"cgroup", 1},
+                                           {"drift", 1},
+                                           {"host", 1},
+                                           {"image", 1},
+                                           {"libvirt", 1},
+                                           {"puppet", 1}}));
+  // The fixtures say what they should: drift, overcommit, hybrid cgroups, an image.
+  EXPECT_EQ(ValuesBy("strata_puppet_noop_pending", "job"),
+            (std::map<std::string, double>{{"strata", 1}}));
+  EXPECT_EQ(ValuesBy("strata_hypervisor_cpus", "job"),
+            (std::map<std::string, double>{{"strata", kHostCpus}}));
+  EXPECT_EQ(ValuesBy("strata_cgroup_mode_info", "mode"),
+            (std::map<std::string, double>{{"hybrid", 1}}));
+  EXPECT_EQ(ValuesBy("strata_image_info", "image_version"),
+            (std::map<std::string, double>{{"2026.11.0", 1}}));
+  EXPECT_EQ(ValuesBy("strata_drift_files", "state"),
+            (std::map<std::string, double>{
+                {"matching", 1}, {"missing", 1}, {"modified", 1}, {"unreadable", 0}}));
+  EXPECT_EQ(ValuesBy("strata_drift_packages", "state"),
+            (std::map<std::string, double>{
+                {"matching", 2}, {"missing", 1}, {"unexpected", 1}, {"version_differs", 1}}));
+  // Throttled cgroups (static counters: the dashboard's rate ratio is 0/0 here).
+  EXPECT_EQ(ValuesBy("count(strata_cgroup_cpu_throttled_periods_total > 0)", ""),
+            (std::map<std::string, double>{{"", 3}}));
+  EXPECT_EQ(ValuesBy("strata_container_info", "name"),
+            (std::map<std::string, double>{{"batch-worker", 1}, {"web-frontend", 1}}));
+}
+
+TEST_F(ObservabilityE2eTest, RecordingRulesGiveTheFixtureHypervisorsOvercommit) {
+  if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
+  EXPECT_THAT(ValuesBy("strata:hypervisor_vcpu_overcommit:ratio", "scope"),
+              ::testing::ElementsAre(
+                  ::testing::Pair("defined", ::testing::DoubleEq(kDefinedVcpus / kHostCpus)),
+                  ::testing::Pair("running", ::testing::DoubleEq(kRunningVcpus / kHostCpus))));
+  EXPECT_THAT(
+      ValuesBy("strata:hypervisor_memory_overcommit:ratio", "scope"),
+      ::testing::ElementsAre(
+          ::testing::Pair("defined", ::testing::DoubleEq(kDefinedMemoryGiB / kHostMemoryGiB)),
+          ::testing::Pair("running", ::testing::DoubleEq(kRunningMemoryGiB / kHostMemoryGiB))));
+}
+
+// Every recording rule gives at least one series, except the documented ones.
+TEST_F(ObservabilityE2eTest, EveryRecordingRuleGivesData) {
+  if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
+  const std::regex record(R"re(^\s*-?\s*record:\s*"?([A-Za-z_:][A-Za-z0-9_:]*)"?\s*$)re");
+  std::ifstream in(RulesFile());
+  std::set<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch match;
+    if (std::regex_match(line, match, record)) names.insert(match[1]);
+  }
+  ASSERT_FALSE(names.empty()) << "no recording rules in " << RulesFile();
+  std::vector<std::string> empty;
+  for (const std::string& name : names) {
+    PromQueryResult result = prometheus_->Query(name);
+    ASSERT_TRUE(result.ok) << name << ": " << result.error;
+    const bool allowed = kEmptyRecordingRules.count(name) > 0;
+    if (result.samples.empty() && !allowed) empty.push_back(name);
+    if (!result.samples.empty() && allowed) {
+      ADD_FAILURE() << name << " now gives data: take it off kEmptyRecordingRules";
+    }
+  }
+  EXPECT_THAT(empty, ::testing::IsEmpty()) << "recording rules without data";
+}
+
+TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
+  if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
+  const std::set<std::string> expected = {"ConfigDriftDetected", "HypervisorVCPUOvercommitHigh",
+                                          "HypervisorMemoryOvercommitHigh", "FileBaselineDrift",
+                                          "PackageBaselineDrift"};
+  // Alerts that would mean the stack itself is broken.
+  const std::set<std::string> forbidden = {"ExporterDown", "ExporterCollectorFailing"};
+  std::set<std::string> active;
+  PromAlertsResult alerts;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    alerts = prometheus_->Alerts();
+    ASSERT_TRUE(alerts.ok) << alerts.error;
+    active.clear();
+    for (const PromAlert& alert : alerts.alerts) {
+      if (alert.state == "pending" || alert.state == "firing") {
+        active.insert(alert.labels.at("alertname"));
+      }
+    }
+    if (std::includes(active.begin(), active.end(), expected.begin(), expected.end())) break;
+    absl::SleepFor(absl::Milliseconds(250));
+  } while (absl::Now() < deadline);
+  for (const std::string& name : expected) {
+    EXPECT_TRUE(active.count(name)) << name << " is not active; alerts: " << alerts.body;
+  }
+  for (const std::string& name : forbidden) {
+    EXPECT_FALSE(active.count(name)) << name << " is active; alerts: " << alerts.body;
+  }
+  for (const PromAlert& alert : alerts.alerts) {
+    const std::string& name = alert.labels.at("alertname");
+    if (name == "ConfigDriftDetected") {
+      EXPECT_EQ(alert.labels.count("tool") ? alert.labels.at("tool") : "", "puppet");
+    }
+    if (name == "HypervisorVCPUOvercommitHigh") {
+      EXPECT_DOUBLE_EQ(alert.value, kRunningVcpus / kHostCpus);
+    }
+    if (expected.count(name)) {
+      EXPECT_EQ(alert.labels.at("instance"), *target_) << name;
+      EXPECT_THAT(alert.annotations, ::testing::Contains(::testing::Key("runbook_url"))) << name;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- dashboards
+
+struct PanelQuery {
+  std::string dashboard;  // file name
+  std::string uid;
+  std::string panel;  // title
+  std::string expr;
+};
+
+void CollectPanels(const rapidjson::Value& panels, const std::string& file, const std::string& uid,
+                   std::vector<PanelQuery>& out) {
+  if (!panels.IsArray()) return;
+  for (const auto& panel : panels.GetArray()) {
+    if (!panel.IsObject()) continue;
+    std::string title =
+        panel.HasMember("title") && panel["title"].IsString() ? panel["title"].GetString() : "";
+    if (panel.HasMember("panels")) CollectPanels(panel["panels"], file, uid, out);  // rows
+    if (!panel.HasMember("targets") || !panel["targets"].IsArray()) continue;
+    for (const auto& target : panel["targets"].GetArray()) {
+      if (!target.IsObject() || !target.HasMember("expr") || !target["expr"].IsString()) continue;
+      if (target.HasMember("hide") && target["hide"].IsBool() && target["hide"].GetBool()) continue;
+      out.push_back({file, uid, title, target["expr"].GetString()});
+    }
+  }
+}
+
+// The template variables of a dashboard other than datasource, job and
+// instance: name -> the query that gives their values.
+std::map<std::string, std::string> OtherVariables(const rapidjson::Document& doc) {
+  std::map<std::string, std::string> out;
+  if (!doc.HasMember("templating") || !doc["templating"].IsObject()) return out;
+  const rapidjson::Value& templating = doc["templating"];
+  if (!templating.HasMember("list") || !templating["list"].IsArray()) return out;
+  for (const auto& variable : templating["list"].GetArray()) {
+    if (!variable.IsObject() || !variable.HasMember("name") || !variable["name"].IsString()) {
+      continue;
+    }
+    const std::string name = variable["name"].GetString();
+    if (name == "datasource" || name == "job" || name == "instance") continue;
+    std::string query;
+    if (variable.HasMember("query")) {
+      const rapidjson::Value& q = variable["query"];
+      if (q.IsString()) query = q.GetString();
+      if (q.IsObject() && q.HasMember("query") && q["query"].IsString()) {
+        query = q["query"].GetString();
+      }
+    }
+    out[name] = query;
+  }
+  return out;
+}
+
+// `text` with Grafana's variables replaced as a panel would send it.
+std::string Substitute(const std::string& text, const std::map<std::string, std::string>& values) {
+  static const std::regex variable(R"(\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)\]\]|\$(\w+))");
+  std::string out;
+  auto begin = std::sregex_iterator(text.begin(), text.end(), variable);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const std::smatch& match = *it;
+    std::string name = match[1].matched ? match[1] : match[2].matched ? match[2] : match[3];
+    out += text.substr(last, match.position() - last);
+    auto value = values.find(name);
+    out += value == values.end() ? match.str() : value->second;
+    last = match.position() + match.length();
+  }
+  return out + text.substr(last);
+}
+
+TEST_F(ObservabilityE2eTest, EveryDashboardQueryReturnsData) {
+  std::vector<fs::path> files;
+  if (fs::is_directory(kSource / "dashboards")) {
+    for (const auto& entry : fs::directory_iterator(kSource / "dashboards")) {
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+  }
+  if (files.empty()) GTEST_SKIP() << "no dashboards/*.json yet";
+  std::sort(files.begin(), files.end());
+
+  std::map<std::string, std::string> base = {
+      {"__rate_interval", "1m"}, {"__interval", "1m"},   {"__range", "5m"},
+      {"job", "strata"},         {"instance", *target_}, {"datasource", ""},
+  };
+  std::vector<std::string> failures;
+  std::set<std::string> empty_allowed_seen;
+  std::vector<std::string> nan_only;  // data, but only NaN (0/0 over static counters)
+  int queries = 0;
+  for (const fs::path& file : files) {
+    rapidjson::Document doc;
+    doc.Parse(ReadWholeFile(file.string()).c_str());
+    ASSERT_FALSE(doc.HasParseError()) << file;
+    ASSERT_TRUE(doc.IsObject()) << file;
+    const std::string uid = doc.HasMember("uid") && doc["uid"].IsString() ? doc["uid"].GetString()
+                                                                          : file.stem().string();
+    // Other variables (e.g. a domain or cgroup picker) take the first value
+    // their own query gives for this stack.
+    std::map<std::string, std::string> values = base;
+    for (const auto& [name, query] : OtherVariables(doc)) {
+      static const std::regex label_values(R"(^\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*$)");
+      std::smatch match;
+      const std::string substituted = Substitute(query, values);
+      if (!std::regex_match(substituted, match, label_values)) {
+        values[name] = ".*";
+        continue;
+      }
+      const std::string label = match[2];
+      const std::string selector =
+          match[1].matched ? std::string(match[1]) : "{" + label + "!=\"\"}";
+      PromQueryResult result = prometheus_->Query("group by (" + label + ") (" + selector + ")");
+      std::vector<std::string> found;
+      for (const PromSample& sample : result.samples) {
+        if (sample.labels.count(label)) found.push_back(sample.labels.at(label));
+      }
+      std::sort(found.begin(), found.end());
+      values[name] = found.empty() ? "" : found.front();
+    }
+    std::vector<PanelQuery> panels;
+    if (doc.HasMember("panels")) CollectPanels(doc["panels"], file.filename(), uid, panels);
+    for (const PanelQuery& panel : panels) {
+      ++queries;
+      const std::string key = panel.uid + "/" + panel.panel;
+      const std::string promql = Substitute(panel.expr, values);
+      PromQueryResult result = prometheus_->Query(promql);
+      if (!result.ok) {
+        failures.push_back(absl::StrCat(key, ": query fails: ", result.error, "\n    ", promql));
+        continue;
+      }
+      if (!result.samples.empty()) {
+        if (std::all_of(result.samples.begin(), result.samples.end(),
+                        [](const PromSample& sample) { return std::isnan(sample.value); })) {
+          nan_only.push_back(key);
+        }
+        continue;
+      }
+      if (kEmptyPanels.count(key)) {
+        empty_allowed_seen.insert(key);
+        continue;
+      }
+      failures.push_back(absl::StrCat(key, " (", panel.dashboard, "): no data\n    ", promql));
+    }
+  }
+  EXPECT_GT(queries, 0) << "dashboards without any targets[].expr";
+  if (!nan_only.empty()) {
+    std::cout << "Panels with only NaN values for this static fixture stack:\n  "
+              << absl::StrJoin(nan_only, "\n  ") << "\n";
+  }
+  EXPECT_THAT(failures, ::testing::IsEmpty()) << absl::StrJoin(failures, "\n");
+  for (const auto& [key, reason] : kEmptyPanels) {
+    EXPECT_TRUE(empty_allowed_seen.count(key))
+        << key << " is allowed to be empty (" << reason
+        << ") but now returns data or is gone: take it off kEmptyPanels";
+  }
+}
+
+}  // namespace
+}  // namespace strata::testing

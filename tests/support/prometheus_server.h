@@ -1,0 +1,90 @@
+// Runs Debian's real `prometheus` binary on loopback for end-to-end tests of
+// the alerting rules and dashboards: one job "strata" scraping a given target
+// every second, rule files evaluated every second, a throw-away TSDB in a
+// temporary directory. Queries go through Prometheus' HTTP API. The server is
+// stopped (SIGTERM, then SIGKILL) when the object goes, and is killed by the
+// kernel if the test process dies first (PR_SET_PDEATHSIG).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace strata::testing {
+
+// One series of an instant query's result. A scalar result is one sample
+// without labels.
+struct PromSample {
+  std::map<std::string, std::string> labels;  // __name__ included when kept
+  double value = 0;
+};
+
+struct PromQueryResult {
+  bool ok = false;  // transport, HTTP status and API status all fine
+  std::string error;
+  std::string result_type;  // vector, scalar, matrix, string
+  std::vector<PromSample> samples;
+  std::string body;  // the raw JSON answer
+};
+
+// An alert from /api/v1/alerts.
+struct PromAlert {
+  std::map<std::string, std::string> labels;  // alertname included
+  std::map<std::string, std::string> annotations;
+  std::string state;  // pending or firing
+  double value = 0;
+};
+
+struct PromAlertsResult {
+  bool ok = false;
+  std::string error;
+  std::vector<PromAlert> alerts;
+  std::string body;
+};
+
+class PrometheusServer {
+ public:
+  PrometheusServer() = default;
+  ~PrometheusServer();
+  PrometheusServer(const PrometheusServer&) = delete;
+  PrometheusServer& operator=(const PrometheusServer&) = delete;
+
+  // Starts prometheus scraping `target` (host:port) as job "strata", with
+  // `rule_files` (absolute paths), and waits up to `timeout` for /-/ready.
+  // Retries with another free port when the one picked was taken meanwhile.
+  // Returns false when it could not start; log() then says why.
+  bool Start(const std::string& target, const std::vector<std::string>& rule_files,
+             absl::Duration timeout = absl::Seconds(20));
+
+  // SIGTERM, up to 5 s for a clean exit, then SIGKILL; removes the temp dir.
+  void Stop();
+
+  // Instant query at the current time.
+  PromQueryResult Query(const std::string& promql) const;
+  PromAlertsResult Alerts() const;
+
+  int port() const { return port_; }
+  std::string base_url() const;
+  // What prometheus wrote to stdout and stderr so far.
+  std::string log() const;
+
+ private:
+  bool StartOnce(const std::string& binary, absl::Time deadline);
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string dir_;  // temp dir: config, TSDB, log
+  std::string start_error_;
+};
+
+// Whether Debian's prometheus binary is installed.
+bool PrometheusAvailable();
+
+// `text` percent-encoded for a URL query component (RFC 3986 unreserved kept).
+std::string UrlEncode(const std::string& text);
+
+}  // namespace strata::testing
