@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,16 +45,27 @@ ExporterProcess::~ExporterProcess() {
 void ExporterProcess::Spawn(const std::vector<std::string>& args) {
   std::vector<std::string> full = {ExporterBinary()};
   full.insert(full.end(), args.begin(), args.end());
+  std::vector<char*> argv = ArgvOf(full);
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> argv = ArgvOf(full);
-  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {
+    // Only async-signal-safe calls until exec. The exporter dies with the
+    // test process even when that is SIGKILLed (a ctest timeout).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    execve(argv[0], argv.data(), environ);
+    _exit(127);
+  }
   close(pipe_fds[1]);
+  if (pid_ < 0) {
+    close(pipe_fds[0]);
+    return;
+  }
   stderr_fd_ = pipe_fds[0];
 }
 

@@ -1,7 +1,8 @@
 // Runs the built strata_exporter binary as a child process for end-to-end
 // tests: start with flags, learn its port from its "listening" log line,
 // signal it, collect its exit code and stderr. The child is killed if the
-// test ends first.
+// test ends first, and by the kernel if the thread that started it dies
+// (PR_SET_PDEATHSIG): start it from the test's own thread.
 #pragma once
 
 #include <sys/types.h>
