@@ -13,6 +13,7 @@
 #include "collectors/convergence/ansible_results.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/fake_host_fs.h"
 #include "tests/support/family_lookup.h"
 
@@ -20,6 +21,7 @@ namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Collected;
 using testing::FakeHostFs;
 using testing::FindSample;
 using ::testing::HasSubstr;
@@ -223,31 +225,14 @@ TEST(AnsibleLocalHostNames, FollowAnsiblePullsLimit) {
 
 constexpr const char* kResults = "/var/lib/strata/ansible.json";
 
-struct Collected {
-  absl::Status status;
-  std::vector<prometheus::MetricFamily> families;
-};
-
-class AnsibleCollectorTest : public ::testing::Test {
+class AnsibleCollectorTest : public testing::CollectorTestBase {
  protected:
   Collected Collect(const HostFs& fs, AnsibleCollectorOptions options) {
     if (options.hostname.empty()) options.hostname = "web01.example.com";
-    CollectorContext context{fs, logger_};
-    if (!collector_) collector_ = NewAnsibleCollector(context, options);
-    Collected c;
-    c.status = collector_->Collect(c.families);
-    return c;
+    return CollectWith(
+        fs, [&](const CollectorContext& context) { return NewAnsibleCollector(context, options); });
   }
   Collected Collect(const HostFs& fs) { return Collect(fs, {kResults, "", ""}); }
-
-  size_t LogLines() const {
-    const std::string text = log_.str();
-    return std::count(text.begin(), text.end(), '\n');
-  }
-
-  std::ostringstream log_;
-  Logger logger_{LogLevel::kDebug, log_};
-  std::unique_ptr<Collector> collector_;
 };
 
 const std::map<std::string, std::string> kTool = {{"tool", "ansible"}};

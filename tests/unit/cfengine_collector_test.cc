@@ -12,6 +12,7 @@
 #include "collectors/convergence/cfengine_summary.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/fake_host_fs.h"
 #include "tests/support/family_lookup.h"
 
@@ -19,6 +20,7 @@ namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Collected;
 using testing::FakeHostFs;
 using testing::FindSample;
 using ::testing::HasSubstr;
@@ -171,29 +173,13 @@ TEST(CfengineSummaryTail, GarbledLastLineIsAnErrorNotAnOlderRun) {
 constexpr const char* kDebian = "/var/log/cfengine3/promise_summary.log";
 constexpr const char* kUpstream = "/var/cfengine/promise_summary.log";
 
-struct Collected {
-  absl::Status status;
-  std::vector<prometheus::MetricFamily> families;
-};
-
-class CfengineCollectorTest : public ::testing::Test {
+class CfengineCollectorTest : public testing::CollectorTestBase {
  protected:
   Collected Collect(const HostFs& fs, CfengineCollectorOptions options = {}) {
-    CollectorContext context{fs, logger_};
-    if (!collector_) collector_ = NewCfengineCollector(context, options);
-    Collected c;
-    c.status = collector_->Collect(c.families);
-    return c;
+    return CollectWith(fs, [&](const CollectorContext& context) {
+      return NewCfengineCollector(context, options);
+    });
   }
-
-  size_t LogLines() const {
-    const std::string text = log_.str();
-    return std::count(text.begin(), text.end(), '\n');
-  }
-
-  std::ostringstream log_;
-  Logger logger_{LogLevel::kDebug, log_};
-  std::unique_ptr<Collector> collector_;
 };
 
 TEST_F(CfengineCollectorTest, QuietWhenCfengineIsAbsent) {

@@ -9,6 +9,7 @@
 #include "collectors/convergence/chef_report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/fake_host_fs.h"
 #include "tests/support/family_lookup.h"
 
@@ -16,6 +17,7 @@ namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Collected;
 using testing::FakeHostFs;
 using testing::FindSample;
 using ::testing::HasSubstr;
@@ -158,29 +160,12 @@ TEST(NewestChefRunReport, PicksTheLatestName) {
 
 constexpr const char* kDir = "/var/chef/reports";
 
-struct Collected {
-  absl::Status status;
-  std::vector<prometheus::MetricFamily> families;
-};
-
-class ChefCollectorTest : public ::testing::Test {
+class ChefCollectorTest : public testing::CollectorTestBase {
  protected:
   Collected Collect(const HostFs& fs, ChefCollectorOptions options = {}) {
-    CollectorContext context{fs, logger_};
-    if (!collector_) collector_ = NewChefCollector(context, options);
-    Collected c;
-    c.status = collector_->Collect(c.families);
-    return c;
+    return CollectWith(
+        fs, [&](const CollectorContext& context) { return NewChefCollector(context, options); });
   }
-
-  size_t LogLines() const {
-    const std::string text = log_.str();
-    return std::count(text.begin(), text.end(), '\n');
-  }
-
-  std::ostringstream log_;
-  Logger logger_{LogLevel::kDebug, log_};
-  std::unique_ptr<Collector> collector_;
 };
 
 const std::map<std::string, std::string> kTool = {{"tool", "chef"}};
