@@ -46,6 +46,24 @@ class ScopedFd {
   int fd_;
 };
 
+// Opens a regular file for reading; anything else is refused before a read
+// could block on it (O_NONBLOCK covers a FIFO swapped in meanwhile). `st`
+// receives the file's stat.
+absl::StatusOr<int> OpenRegularFile(const std::string& full, struct stat& st) {
+  const int fd = open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return ErrnoStatus(errno, "open", full);
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus(err, "stat", full);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat("read ", full, ": not a regular file"));
+  }
+  return fd;
+}
+
 class RealHostFs : public HostFs {
  public:
   explicit RealHostFs(HostPaths paths) : paths_(std::move(paths)) {}
@@ -101,13 +119,10 @@ class RealHostFs : public HostFs {
   absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
                               const ChunkConsumer& consume) const override {
     const std::string full = Resolve(root, path);
-    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
     struct stat st;
-    if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", full);
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat("read ", full, ": not a regular file"));
-    }
+    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
     std::vector<char> buffer(64 << 10);
     while (true) {
       ssize_t n = read(fd.get(), buffer.data(), buffer.size());
@@ -124,13 +139,10 @@ class RealHostFs : public HostFs {
   absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
                                            size_t max_bytes) const override {
     const std::string full = Resolve(root, path);
-    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
     struct stat st;
-    if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", full);
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat("read ", full, ": not a regular file"));
-    }
+    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
     const off_t size = st.st_size;
     off_t offset = size > static_cast<off_t>(max_bytes) ? size - static_cast<off_t>(max_bytes) : 0;
     // The file may grow while it is read: take at most max_bytes from offset.
