@@ -100,14 +100,14 @@ class Board:
                       "current": {"selected": True, "text": ["All"], "value": ["$__all"]}}
         job = dict(var_common, name="job", label="Job", type="query",
                    query={"query": "label_values(strata_exporter_build_info, job)",
-                          "refId": "job"},
-                   definition="label_values(strata_exporter_build_info, job)")
+                          "refId": "job"})
         inst = dict(var_common, name="instance", label="Instance", type="query",
                     query={"query": 'label_values(strata_exporter_build_info{job=~"$job"}, instance)',
-                           "refId": "instance"},
-                    definition='label_values(strata_exporter_build_info{job=~"$job"}, instance)')
+                           "refId": "instance"})
         if not self.instance_multi:
-            inst.update(includeAll=False, multi=False, current={})
+            # No current value: Grafana selects the first host on load.
+            inst.update(includeAll=False, multi=False)
+            del inst["current"]
         return {
             "uid": self.uid, "title": self.title, "description": self.description,
             "tags": self.tags, "id": None, "version": 1, "schemaVersion": 38,
@@ -119,11 +119,12 @@ class Board:
                 "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
                 "name": "Annotations & Alerts", "type": "dashboard"}]},
             "links": [{"title": "strata dashboards", "type": "dashboards", "tags": ["strata"],
-                       "asDropdown": True, "includeVars": True, "keepTime": True}],
+                       "asDropdown": True, "includeVars": True, "keepTime": True,
+                       "icon": "external link", "targetBlank": False, "tooltip": ""}],
             "templating": {"list": [
                 {"name": "datasource", "label": "Data source", "type": "datasource",
                  "query": "prometheus", "regex": "", "hide": 0, "refresh": 1,
-                 "includeAll": False, "multi": False, "current": {}},
+                 "includeAll": False, "multi": False},
                 job, inst]},
             "panels": self.panels,
         }
@@ -444,10 +445,11 @@ def convergence():
         w=12, description="Seconds since each tool's last run; a steady climb is a tool that "
                           "stopped running.", defaults={"min": 0})
     b.panel("table", "Last run per host and tool", [
+        # Without the metric name, so that merge joins the four on their labels.
         (f"time() - strata_convergence_last_run_timestamp_seconds{sel()}", ""),
-        (f"strata_convergence_last_run_success{sel()}", ""),
-        (f"strata_convergence_noop{sel()}", ""),
-        (f"strata_convergence_agent_disabled{sel()}", "")], "short", w=12,
+        (f"max without (__name__) (strata_convergence_last_run_success{sel()})", ""),
+        (f"max without (__name__) (strata_convergence_noop{sel()})", ""),
+        (f"max without (__name__) (strata_convergence_agent_disabled{sel()})", "")], "short", w=12,
         options=TABLE_OPTS,
         transformations=[{"id": "merge", "options": {}}, {"id": "organize", "options": {
             "excludeByName": {"Time": True},

@@ -6,11 +6,12 @@
 // container names from a fake engine socket, file and package baselines that
 // drifted, an image stamp), Prometheus scrapes it every
 // second and evaluates the rules every second, and the test asks
-// Prometheus' HTTP API what the recording rules give, which alerts are
-// active and whether every dashboard query returns data.
+// Prometheus' HTTP API what the recording rules give and which alerts are
+// active; the dashboards are rendered from Prometheus with Grafana's own
+// front-end code (tests/grafana), as on first load.
 //
-// The rule and dashboard files are optional here: each part is skipped when
-// its files do not exist. `for` durations are proven by the promtool unit
+// The rule file is optional here: its tests are skipped when it does not
+// exist. `for` durations are proven by the promtool unit
 // tests in alerts/tests/, not here: an alert counts as active when pending.
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,7 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -31,13 +31,10 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/test_files.h"
@@ -393,156 +390,82 @@ TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
 
 // ---------------------------------------------------------------- dashboards
 
-struct PanelQuery {
-  std::string dashboard;  // file name
-  std::string uid;
-  std::string panel;  // title
-  std::string expr;
-};
-
-void CollectPanels(const rapidjson::Value& panels, const std::string& file, const std::string& uid,
-                   std::vector<PanelQuery>& out) {
-  if (!panels.IsArray()) return;
-  for (const auto& panel : panels.GetArray()) {
-    if (!panel.IsObject()) continue;
-    std::string title =
-        panel.HasMember("title") && panel["title"].IsString() ? panel["title"].GetString() : "";
-    if (panel.HasMember("panels")) CollectPanels(panel["panels"], file, uid, out);  // rows
-    if (!panel.HasMember("targets") || !panel["targets"].IsArray()) continue;
-    for (const auto& target : panel["targets"].GetArray()) {
-      if (!target.IsObject() || !target.HasMember("expr") || !target["expr"].IsString()) continue;
-      if (target.HasMember("hide") && target["hide"].IsBool() && target["hide"].GetBool()) continue;
-      out.push_back({file, uid, title, target["expr"].GetString()});
-    }
-  }
-}
-
-// The template variables of a dashboard other than datasource, job and
-// instance: name -> the query that gives their values.
-std::map<std::string, std::string> OtherVariables(const rapidjson::Document& doc) {
-  std::map<std::string, std::string> out;
-  if (!doc.HasMember("templating") || !doc["templating"].IsObject()) return out;
-  const rapidjson::Value& templating = doc["templating"];
-  if (!templating.HasMember("list") || !templating["list"].IsArray()) return out;
-  for (const auto& variable : templating["list"].GetArray()) {
-    if (!variable.IsObject() || !variable.HasMember("name") || !variable["name"].IsString()) {
-      continue;
-    }
-    const std::string name = variable["name"].GetString();
-    if (name == "datasource" || name == "job" || name == "instance") continue;
-    std::string query;
-    if (variable.HasMember("query")) {
-      const rapidjson::Value& q = variable["query"];
-      if (q.IsString()) query = q.GetString();
-      if (q.IsObject() && q.HasMember("query") && q["query"].IsString()) {
-        query = q["query"].GetString();
-      }
-    }
-    out[name] = query;
-  }
-  return out;
-}
-
-// `text` with Grafana's variables replaced as a panel would send it.
-std::string Substitute(const std::string& text, const std::map<std::string, std::string>& values) {
-  static const std::regex variable(R"(\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)\]\]|\$(\w+))");
-  std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), variable);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    const std::smatch& match = *it;
-    std::string name = match[1].matched ? match[1] : match[2].matched ? match[2] : match[3];
-    out += text.substr(last, match.position() - last);
-    auto value = values.find(name);
-    out += value == values.end() ? match.str() : value->second;
-    last = match.position() + match.length();
-  }
-  return out + text.substr(last);
-}
-
-TEST_F(ObservabilityE2eTest, EveryDashboardQueryReturnsData) {
-  std::vector<fs::path> files;
-  if (fs::is_directory(kSource / "dashboards")) {
-    for (const auto& entry : fs::directory_iterator(kSource / "dashboards")) {
-      if (entry.path().extension() == ".json") files.push_back(entry.path());
-    }
-  }
-  if (files.empty()) GTEST_SKIP() << "no dashboards/*.json yet";
-  std::sort(files.begin(), files.end());
-
-  std::map<std::string, std::string> base = {
-      {"__rate_interval", "1m"}, {"__interval", "1m"},   {"__range", "5m"},
-      {"job", "strata"},         {"instance", *target_}, {"datasource", ""},
-  };
-  std::vector<std::string> failures;
-  std::set<std::string> empty_allowed_seen;
-  std::vector<std::string> nan_only;  // data, but only NaN (0/0 over static counters)
-  int queries = 0;
-  for (const fs::path& file : files) {
-    rapidjson::Document doc;
-    doc.Parse(ReadWholeFile(file.string()).c_str());
-    ASSERT_FALSE(doc.HasParseError()) << file;
-    ASSERT_TRUE(doc.IsObject()) << file;
-    const std::string uid = doc.HasMember("uid") && doc["uid"].IsString() ? doc["uid"].GetString()
-                                                                          : file.stem().string();
-    // Other variables (e.g. a domain or cgroup picker) take the first value
-    // their own query gives for this stack.
-    std::map<std::string, std::string> values = base;
-    for (const auto& [name, query] : OtherVariables(doc)) {
-      static const std::regex label_values(R"(^\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*$)");
-      std::smatch match;
-      const std::string substituted = Substitute(query, values);
-      if (!std::regex_match(substituted, match, label_values)) {
-        values[name] = ".*";
-        continue;
-      }
-      const std::string label = match[2];
-      const std::string selector =
-          match[1].matched ? std::string(match[1]) : "{" + label + "!=\"\"}";
-      PromQueryResult result = prometheus_->Query("group by (" + label + ") (" + selector + ")");
-      std::vector<std::string> found;
-      for (const PromSample& sample : result.samples) {
-        if (sample.labels.count(label)) found.push_back(sample.labels.at(label));
-      }
-      std::sort(found.begin(), found.end());
-      values[name] = found.empty() ? "" : found.front();
-    }
-    std::vector<PanelQuery> panels;
-    if (doc.HasMember("panels")) CollectPanels(doc["panels"], file.filename(), uid, panels);
-    for (const PanelQuery& panel : panels) {
-      ++queries;
-      const std::string key = panel.uid + "/" + panel.panel;
-      const std::string promql = Substitute(panel.expr, values);
-      PromQueryResult result = prometheus_->Query(promql);
-      if (!result.ok) {
-        failures.push_back(absl::StrCat(key, ": query fails: ", result.error, "\n    ", promql));
-        continue;
-      }
-      if (!result.samples.empty()) {
-        if (std::all_of(result.samples.begin(), result.samples.end(),
-                        [](const PromSample& sample) { return std::isnan(sample.value); })) {
-          nan_only.push_back(key);
-        }
-        continue;
-      }
-      if (kEmptyPanels.count(key)) {
-        empty_allowed_seen.insert(key);
-        continue;
-      }
-      failures.push_back(absl::StrCat(key, " (", panel.dashboard, "): no data\n    ", promql));
-    }
-  }
-  EXPECT_GT(queries, 0) << "dashboards without any targets[].expr";
-  if (!nan_only.empty()) {
-    std::cout << "Panels with only NaN values for this static fixture stack:\n  "
-              << absl::StrJoin(nan_only, "\n  ") << "\n";
-  }
-  EXPECT_THAT(failures, ::testing::IsEmpty()) << absl::StrJoin(failures, "\n");
+// The dashboards as Grafana renders them on first load, with Grafana's own
+// front-end code (tests/grafana/render_dashboard_panels.mjs): variables
+// resolved from their label_values() queries with "All" selected, Grafana's
+// $__interval and $__rate_interval, the Prometheus data source's result
+// transformer (tables) and every panel's transformations. It fails on a
+// panel without data, a transformation or field override naming a field the
+// panel does not have, or a query error.
+TEST_F(ObservabilityE2eTest, DashboardsRenderThroughGrafanasFrontEndCode) {
+  const fs::path tools = kSource / "tests/grafana";
+  ASSERT_TRUE(fs::is_directory(tools / "node_modules/@grafana/data"))
+      << "Grafana's packages are not installed: run `npm ci --prefix tests/grafana` "
+         "(scripts/install-deps --test does)";
+  std::vector<std::string> argv = {"node", (tools / "render_dashboard_panels.mjs").string(),
+                                   "--prometheus", prometheus_->base_url(),
+                                   // The scrape interval of tests/support/prometheus_server.
+                                   "--scrape-interval", "1s", "--wait-for-first-step"};
   for (const auto& [key, reason] : kEmptyPanels) {
-    EXPECT_TRUE(empty_allowed_seen.count(key))
-        << key << " is allowed to be empty (" << reason
-        << ") but now returns data or is gone: take it off kEmptyPanels";
+    argv.push_back("--allow-empty");
+    argv.push_back(key);
   }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(kSource / "dashboards")) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  for (const fs::path& file : files) argv.push_back(file.string());
+
+  CommandResult result = RunCommand(argv);
+  std::cout << result.output;
+  EXPECT_EQ(result.exit_code, 0) << "see the panel report above";
+}
+
+// The renderer is not vacuous: a panel without data, a transformation or an
+// override naming a field the panel does not have, and a table whose rows
+// keep the metric name are each reported.
+TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
+  const fs::path tools = kSource / "tests/grafana";
+  ASSERT_TRUE(fs::is_directory(tools / "node_modules/@grafana/data"));
+  const std::string datasource = R"("datasource": {"type": "prometheus", "uid": "${datasource}"})";
+  auto table = [&](const std::string& title, const std::string& expr, const std::string& extra) {
+    return absl::StrCat(R"({"type": "table", "title": ")", title, R"(", )", datasource,
+                        R"(, "gridPos": {"h": 8, "w": 12, "x": 0, "y": 0}, "targets": [{)",
+                        datasource, R"(, "refId": "A", "instant": true, "range": false, )",
+                        R"("format": "table", "expr": ")", expr, R"("}])", extra, "}");
+  };
+  const std::string dashboard = absl::StrCat(
+      R"({"uid": "broken", "title": "broken", "time": {"from": "now-5m", "to": "now"}, )",
+      R"("templating": {"list": []}, "panels": [)", table("Nothing", "strata_no_such_metric", ""),
+      ", ",
+      table("Renames a missing column", "strata_hypervisor_cpus",
+            R"(, "transformations": [{"id": "organize", "options": )"
+            R"({"renameByName": {"Value #B": "cpus"}}}])"),
+      ", ",
+      table("Overrides a missing column", "strata_hypervisor_cpus",
+            R"(, "fieldConfig": {"defaults": {}, "overrides": [{"matcher": )"
+            R"({"id": "byName", "options": "cpus"}, "properties": []}]})"),
+      ", ", table("Shows the metric name", "strata_hypervisor_cpus", ""), "]}");
+  char dir_template[] = "/tmp/strata-broken-dashboard-XXXXXX";
+  const fs::path dir = mkdtemp(dir_template);
+  std::ofstream(dir / "broken.json") << dashboard;
+  CommandResult result = RunCommand({"node", (tools / "render_dashboard_panels.mjs").string(),
+                                     "--prometheus", prometheus_->base_url(), "--scrape-interval",
+                                     "1s", (dir / "broken.json").string()});
+  fs::remove_all(dir);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, ::testing::HasSubstr("broken/Nothing: shows no data"));
+  EXPECT_THAT(result.output,
+              ::testing::HasSubstr("broken/Renames a missing column: transformation organize "
+                                   "names field \"Value #B\""));
+  EXPECT_THAT(result.output,
+              ::testing::HasSubstr("broken/Overrides a missing column: field override for "
+                                   "\"cpus\" matches no field"));
+  EXPECT_THAT(result.output,
+              ::testing::HasSubstr("broken/Shows the metric name: table shows a __name__ column"));
+  EXPECT_THAT(result.output, ::testing::HasSubstr("4 panels rendered, 6 problem(s)"));
 }
 
 }  // namespace

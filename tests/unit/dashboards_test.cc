@@ -3,12 +3,14 @@
 // variables, units and datasource an import with zero edits needs, every
 // PromQL expression parses (promtool), and every metric an expression names is
 // in the README catalogue or is a recording rule, so a renamed metric breaks
-// the build rather than a dashboard.
+// the build rather than a dashboard. Every dashboard also type-checks against
+// Grafana's published schema (tests/grafana/check_dashboard_schema.mjs).
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -527,6 +529,65 @@ TEST(Dashboards, DeployPrometheusConfigIsValid) {
   const testing::CommandResult result =
       testing::RunCommand({STRATA_PROMTOOL, "check", "config", config.string()});
   EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+const fs::path kGrafanaChecks = kSource / "tests" / "grafana";
+
+testing::CommandResult CheckSchema(const std::vector<std::string>& files) {
+  std::vector<std::string> argv = {"node",
+                                   (kGrafanaChecks / "check_dashboard_schema.mjs").string()};
+  argv.insert(argv.end(), files.begin(), files.end());
+  return testing::RunCommand(argv);
+}
+
+class DashboardSchema : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::is_directory(kGrafanaChecks / "node_modules" / "@grafana" / "schema"))
+        << "Grafana's packages are not installed: run `npm ci --prefix tests/grafana` "
+           "(scripts/install-deps --test does)";
+  }
+};
+
+TEST_F(DashboardSchema, EveryDashboardMatchesGrafanasPublishedSchema) {
+  std::vector<std::string> files;
+  for (const fs::path& path : DashboardFiles()) files.push_back(path.string());
+  ASSERT_FALSE(files.empty());
+  const testing::CommandResult result = CheckSchema(files);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              ::testing::HasSubstr(absl::StrCat(files.size(),
+                                                " dashboard(s) checked against @grafana/schema, "
+                                                "0 problem(s)")));
+}
+
+// The check is not vacuous: what Grafana would drop or misread is reported,
+// with the panel it is in.
+TEST_F(DashboardSchema, ReportsWhatGrafanaWouldNotRead) {
+  std::string text = ReadFile(kSource / "dashboards" / "host.json");
+  // A number of the schema written as a string, an option value outside its
+  // enumeration, a misspelt panel key and a misspelt field option.
+  const std::vector<std::pair<std::string, std::string>> mistakes = {
+      {R"("graphTooltip": 1)", R"("graphTooltip": "shared")"},
+      {R"("displayMode": "table")", R"("displayMode": "tabel")"},
+      {R"("fieldConfig": {)", R"("fieldconfig": {)"},
+  };
+  for (const auto& [from, to] : mistakes) {
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  char dir_template[] = "/tmp/strata-dashboard-schema-XXXXXX";
+  const fs::path dir = mkdtemp(dir_template);
+  const fs::path broken = dir / "broken.json";
+  std::ofstream(broken) << text;
+  const testing::CommandResult result = CheckSchema({broken.string()});
+  fs::remove_all(dir);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, ::testing::HasSubstr(R"(at: "graphTooltip": "shared")"));
+  EXPECT_THAT(result.output, ::testing::HasSubstr(R"(Did you mean '"table"'?)"));
+  EXPECT_THAT(result.output, ::testing::HasSubstr(R"('"fieldconfig"' does not exist)"));
+  EXPECT_THAT(result.output, ::testing::HasSubstr("3 problem(s)"));
 }
 
 }  // namespace
