@@ -143,6 +143,14 @@ TABLE_OPTS = {"showHeader": True, "cellHeight": "sm"}
 HIDE_TIME = {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True}}}
 
 
+def label_table(*columns):
+    """A table of one info-style query's labels, in the order given (the
+    host first); the sample value, time and metric name are hidden."""
+    return [{"id": "organize", "options": {
+        "excludeByName": {"Time": True, "__name__": True, "Value": True},
+        "indexByName": {name: i for i, name in enumerate(columns)}}}]
+
+
 def drift_any():
     # A host drifts when a baseline has a non-matching file or package, a noop
     # or check run found resources out of sync, or Puppet left noop changes.
@@ -360,8 +368,7 @@ def cgroups():
         "short", w=12, defaults={"min": 0, "decimals": 0})
     b.panel("table", "Containers", [
         (f"strata_container_info{sel()}", "")], "none", w=12, options=TABLE_OPTS,
-        transformations=[{"id": "organize", "options": {
-            "excludeByName": {"Time": True, "__name__": True, "Value": True}}}])
+        transformations=label_table("instance", "name", "image", "id", "image_id", "job"))
     b.row("Pressure")
     for res in ("cpu", "memory", "io"):
         b.panel("timeseries", f"{res.upper() if res != 'memory' else 'Memory'} pressure", [
@@ -396,8 +403,8 @@ def hypervisor():
         (f"sort(strata_domain_state{sel()})", "")], "none", w=12,
         description="Each domain's state and the reason libvirt gives; look for paused "
                     "and crashed.",
-        options=TABLE_OPTS, transformations=[{"id": "organize", "options": {
-            "excludeByName": {"Time": True, "__name__": True, "Value": True}}}])
+        options=TABLE_OPTS,
+        transformations=label_table("instance", "domain", "state", "reason", "job"))
     b.row("Overcommit")
     b.panel("timeseries", "vCPU overcommit", [
         (vcpu_ratio('scope=~".+"'), "{{instance}} {{scope}}")], RATIO, w=12,
@@ -489,11 +496,12 @@ def convergence():
          "{{instance}} {{baseline}} {{state}}")], "short", w=12,
         defaults={"min": 0, "decimals": 0})
     b.panel("table", "Drifted files", [(f"strata_drift_file_drifted{sel()}", "")], "none",
-            w=12, options=TABLE_OPTS, transformations=[{"id": "organize", "options": {
-                "excludeByName": {"Time": True, "__name__": True, "Value": True}}}])
+            w=12, options=TABLE_OPTS,
+            transformations=label_table("instance", "baseline", "path", "state", "job"))
     b.panel("table", "Drifted packages", [(f"strata_drift_package_drifted{sel()}", "")],
-            "none", w=12, options=TABLE_OPTS, transformations=[{"id": "organize", "options": {
-                "excludeByName": {"Time": True, "__name__": True, "Value": True}}}])
+            "none", w=12, options=TABLE_OPTS,
+            transformations=label_table("instance", "baseline", "package", "state",
+                                        "expected_version", "installed_version", "job"))
     b.panel("timeseries", "CFEngine promises", [
         (f"strata_cfengine_promises_ratio{sel()}", "{{instance}} {{outcome}}")],
         "percentunit", w=24, defaults={"min": 0, "max": 1})
