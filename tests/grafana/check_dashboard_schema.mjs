@@ -21,6 +21,7 @@ import {fileURLToPath} from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ts = require('typescript');
+const {panelsOf} = require('./lib/dashboard_panels.cjs');
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -32,15 +33,6 @@ const PANEL_SCHEMAS = {
   bargauge: {module: 'bargauge/panelcfg/x/BarGaugePanelCfg_types.gen', custom: false},
   piechart: {module: 'piechart/panelcfg/x/PieChartPanelCfg_types.gen', custom: true},
 };
-
-function panelsOf(dashboard) {
-  const out = [];
-  for (const panel of dashboard.panels || []) {
-    if (panel.type === 'row') out.push(...(panel.panels || []));
-    else out.push(panel);
-  }
-  return out;
-}
 
 // The TypeScript source that checks one dashboard, and for each line range
 // the panel it belongs to.

@@ -41,6 +41,7 @@ const require = createRequire(import.meta.url);
 const {grafanaData, resultTransformer, escaping} = require('./lib/grafana_frontend.cjs');
 const {PrometheusClient, framesFromResult} = require('./lib/prometheus_frames.cjs');
 const {firstValueFrom} = require('rxjs');
+const {panelsOf} = require('./lib/dashboard_panels.cjs');
 
 const {dateMath, rangeUtil, transformDataFrame, getFieldDisplayName, FieldType} = grafanaData;
 
@@ -112,15 +113,6 @@ async function resolveVariables(dashboard, prometheus, range) {
     models[variable.name] = variable;
   }
   return {values, format};
-}
-
-function panelsOf(dashboard) {
-  const out = [];
-  for (const panel of dashboard.panels || []) {
-    if (panel.type === 'row') out.push(...(panel.panels || []));
-    else out.push(panel);
-  }
-  return out;
 }
 
 function isInstant(target) {
