@@ -424,8 +424,8 @@ TEST_F(ObservabilityE2eTest, DashboardsRenderThroughGrafanasFrontEndCode) {
 }
 
 // The renderer is not vacuous: a panel without data, a transformation or an
-// override naming a field the panel does not have, and a table whose rows
-// keep the metric name are each reported.
+// override naming a field the panel does not have, a table whose rows keep
+// the metric name and a legend naming a missing label are each reported.
 TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
   const fs::path tools = kSource / "tests/grafana";
   ASSERT_TRUE(fs::is_directory(tools / "node_modules/@grafana/data"));
@@ -447,7 +447,12 @@ TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
       table("Overrides a missing column", "strata_hypervisor_cpus",
             R"(, "fieldConfig": {"defaults": {}, "overrides": [{"matcher": )"
             R"({"id": "byName", "options": "cpus"}, "properties": []}]})"),
-      ", ", table("Shows the metric name", "strata_hypervisor_cpus", ""), "]}");
+      ", ", table("Shows the metric name", "strata_hypervisor_cpus", ""), ", ",
+      absl::StrCat(R"({"type": "stat", "title": "Legend without its label", )", datasource,
+                   R"(, "gridPos": {"h": 4, "w": 6, "x": 0, "y": 8}, "targets": [{)", datasource,
+                   R"(, "refId": "A", "instant": true, "range": false, )",
+                   R"("expr": "strata_hypervisor_cpus", "legendFormat": "{{domain}}"}]})"),
+      "]}");
   char dir_template[] = "/tmp/strata-broken-dashboard-XXXXXX";
   const fs::path dir = mkdtemp(dir_template);
   std::ofstream(dir / "broken.json") << dashboard;
@@ -465,7 +470,10 @@ TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
                                    "\"cpus\" matches no field"));
   EXPECT_THAT(result.output,
               ::testing::HasSubstr("broken/Shows the metric name: table shows a __name__ column"));
-  EXPECT_THAT(result.output, ::testing::HasSubstr("4 panels rendered, 6 problem(s)"));
+  EXPECT_THAT(result.output,
+              ::testing::HasSubstr("broken/Legend without its label: target A: legend names "
+                                   "{{domain}}, which 1 series lack"));
+  EXPECT_THAT(result.output, ::testing::HasSubstr("5 panels rendered, 7 problem(s)"));
 }
 
 }  // namespace

@@ -18,11 +18,11 @@
 // (format "table" and the rest) and the panel's transformations, step by step.
 //
 // A panel fails when a query errors; when it shows nothing (no frame with a
-// row) unless allowed with --allow-empty; when a transformation names a field
-// that is not there at that step (organize, filterByValue); when a field
-// override matches no field of the final result; or when a table shows a
-// __name__ column. An allowed-empty panel that shows data fails too, so the
-// allowance is taken off.
+// row) unless allowed with --allow-empty; when a legend names a label its
+// series lack; when a transformation names a field that is not there at that
+// step (organize, filterByValue); when a field override matches no field of
+// the final result; or when a table shows a __name__ column. An allowed-empty
+// panel that shows data fails too, so the allowance is taken off.
 //
 // Grafana aligns a range query's end down to its step, so a time series panel
 // shows data only from the first step boundary after the first scrapes. With
@@ -193,6 +193,24 @@ function namesUsedBy(transformation) {
   }
 }
 
+// A legend's {{label}} that a series lacks renders as an empty string, so
+// series become indistinguishable: each such label is a problem.
+function legendProblems(targets, frames) {
+  const problems = [];
+  for (const target of targets) {
+    const names = [...(target.legendFormat || '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
+    for (const name of new Set(names)) {
+      const lacking = frames.filter((frame) => frame.refId === target.refId &&
+                                               !(name in (frame.fields[1].labels || {})));
+      if (lacking.length) {
+        problems.push(`target ${target.refId}: legend names {{${name}}}, which ${lacking.length} ` +
+                      'series lack');
+      }
+    }
+  }
+  return problems;
+}
+
 function rowsOf(frames) {
   return frames.reduce((total, frame) => total + frame.length, 0);
 }
@@ -211,6 +229,7 @@ function describeTable(frames) {
 async function renderPanel(panel, context) {
   const problems = [];
   const {frames, targets} = await queryPanel(panel, context);
+  problems.push(...legendProblems(targets, frames));
   // What the Prometheus data source returns to the panel.
   const request = {targets, app: 'dashboard'};
   let result = resultTransformer.transformV2({data: frames}, request, {}).data;
