@@ -49,7 +49,8 @@ struct CollectorInfo {
 };
 
 // One per collector, listed in registry.cc. Owns the collector's own knobs
-// (--collector.NAME.*), which AddFlags binds to its members.
+// (--collector.NAME.*), which AddFlags binds to its members. A collector with
+// knobs builds its module with OptionsCollectorModule (options_collector_module.h).
 class CollectorModule {
  public:
   virtual ~CollectorModule() = default;

@@ -20,6 +20,7 @@
 #include "collectors/cgroup/identity.h"
 #include "collectors/cgroup/mounts.h"
 #include "collectors/cgroup/walker.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -264,80 +265,33 @@ absl::Status CgroupCollector::Enrich(std::vector<ReportedCgroup>& cgroups,
   return status;
 }
 
-class CgroupCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.cgroup.path-include", options_.path_include,
-                   "Regex: only cgroup paths it matches are reported.")
-        ->capture_default_str();
-    app.add_option("--collector.cgroup.path-exclude", options_.path_exclude,
-                   "Regex: cgroup paths it matches are not reported (default: mount, swap and "
-                   "socket units, login sessions, transient run- scopes, conmon scopes and "
-                   "everything inside a scope).")
-        ->capture_default_str();
-    app.add_option("--collector.cgroup.max-depth", options_.max_depth,
-                   "Deepest cgroup level walked; the root cgroup is level 0.")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 64));
-    app.add_option("--collector.cgroup.max-cgroups", options_.max_cgroups,
-                   "Most cgroups reported per scrape; the rest are counted in "
-                   "strata_cgroup_skipped{reason=\"cap\"}.")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
-    app.add_option("--collector.cgroup.docker-socket", options_.docker_socket,
-                   "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
-                   "\"podman system service\") to name containers; empty to never ask.")
-        ->capture_default_str();
-    app.add_option("--collector.cgroup.docker-labels", options_.docker_labels,
-                   "Container labels copied into strata_container_info as label_<name>; "
-                   "comma-separated.")
-        ->delimiter(',');
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewCgroupCollector(ctx, options_);
-  }
-
- private:
-  CgroupCollectorOptions options_;
-  const CollectorInfo info_{
-      "cgroup",
-      true,
-      "CPU, memory, IO, PIDs and pressure of every container, pod, service and VM cgroup",
-      {&m::kModeInfo,
-       &m::kSkipped,
-       &m::kInfo,
-       &m::kCpuUsage,
-       &m::kCpuPeriods,
-       &m::kCpuThrottledPeriods,
-       &m::kCpuThrottledSeconds,
-       &m::kCpuLimitCores,
-       &m::kCpuWeight,
-       &m::kMemoryUsage,
-       &m::kMemoryWorkingSet,
-       &m::kMemoryRss,
-       &m::kMemoryCache,
-       &m::kMemorySwap,
-       &m::kMemoryLimit,
-       &m::kMemoryOomEvents,
-       &m::kMemoryOomKills,
-       &m::kIoBytes,
-       &m::kIoOperations,
-       &m::kPids,
-       &m::kPidsLimit,
-       &m::kPressureCpuWaiting,
-       &m::kPressureCpuStalled,
-       &m::kPressureMemoryWaiting,
-       &m::kPressureMemoryStalled,
-       &m::kPressureIoWaiting,
-       &m::kPressureIoStalled,
-       &m::kCpuLimitCoresSum,
-       &m::kMemoryLimitBytesSum,
-       &m::kContainerInfo,
-       &m::kContainerCreated}};
-};
+void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
+  app.add_option("--collector.cgroup.path-include", options.path_include,
+                 "Regex: only cgroup paths it matches are reported.")
+      ->capture_default_str();
+  app.add_option("--collector.cgroup.path-exclude", options.path_exclude,
+                 "Regex: cgroup paths it matches are not reported (default: mount, swap and "
+                 "socket units, login sessions, transient run- scopes, conmon scopes and "
+                 "everything inside a scope).")
+      ->capture_default_str();
+  app.add_option("--collector.cgroup.max-depth", options.max_depth,
+                 "Deepest cgroup level walked; the root cgroup is level 0.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  app.add_option("--collector.cgroup.max-cgroups", options.max_cgroups,
+                 "Most cgroups reported per scrape; the rest are counted in "
+                 "strata_cgroup_skipped{reason=\"cap\"}.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--collector.cgroup.docker-socket", options.docker_socket,
+                 "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
+                 "\"podman system service\") to name containers; empty to never ask.")
+      ->capture_default_str();
+  app.add_option("--collector.cgroup.docker-labels", options.docker_labels,
+                 "Container labels copied into strata_container_info as label_<name>; "
+                 "comma-separated.")
+      ->delimiter(',');
+}
 
 }  // namespace
 
@@ -360,7 +314,43 @@ absl::StatusOr<std::unique_ptr<Collector>> NewCgroupCollector(
 }
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule() {
-  return std::make_unique<CgroupCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<CgroupCollectorOptions>>(
+      CollectorInfo{
+          "cgroup",
+          true,
+          "CPU, memory, IO, PIDs and pressure of every container, pod, service and VM cgroup",
+          {&m::kModeInfo,
+           &m::kSkipped,
+           &m::kInfo,
+           &m::kCpuUsage,
+           &m::kCpuPeriods,
+           &m::kCpuThrottledPeriods,
+           &m::kCpuThrottledSeconds,
+           &m::kCpuLimitCores,
+           &m::kCpuWeight,
+           &m::kMemoryUsage,
+           &m::kMemoryWorkingSet,
+           &m::kMemoryRss,
+           &m::kMemoryCache,
+           &m::kMemorySwap,
+           &m::kMemoryLimit,
+           &m::kMemoryOomEvents,
+           &m::kMemoryOomKills,
+           &m::kIoBytes,
+           &m::kIoOperations,
+           &m::kPids,
+           &m::kPidsLimit,
+           &m::kPressureCpuWaiting,
+           &m::kPressureCpuStalled,
+           &m::kPressureMemoryWaiting,
+           &m::kPressureMemoryStalled,
+           &m::kPressureIoWaiting,
+           &m::kPressureIoStalled,
+           &m::kCpuLimitCoresSum,
+           &m::kMemoryLimitBytesSum,
+           &m::kContainerInfo,
+           &m::kContainerCreated}},
+      AddCgroupFlags, NewCgroupCollector);
 }
 
 }  // namespace strata

@@ -13,6 +13,7 @@
 #include "collectors/convergence/ansible_results.h"
 #include "collectors/convergence/convergence_metrics.h"
 #include "collectors/convergence/report_file.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -104,35 +105,24 @@ class AnsibleCollector : public Collector {
   bool absent_logged_ = false;
 };
 
-class AnsibleCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.ansible.results-file", options_.results_file,
-                   "File, below --path.rootfs, holding what ansible-playbook or ansible-pull "
-                   "printed with ANSIBLE_STDOUT_CALLBACK=json (default: none, nothing reported).");
-    app.add_option("--collector.ansible.host", options_.host,
-                   "Inventory name of this host in the results' stats (default: the first found "
-                   "of localhost, the host name, its first label, 127.0.0.1).");
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewAnsibleCollector(ctx, options_);
-  }
-
- private:
-  AnsibleCollectorOptions options_;
-  const CollectorInfo info_{"ansible", true,
-                            "the last ansible-playbook or ansible-pull run: time, duration, the "
-                            "local host's recap, check mode",
-                            ConvergenceMetricSpecs()};
-};
+void AddAnsibleFlags(CLI::App& app, AnsibleCollectorOptions& options) {
+  app.add_option("--collector.ansible.results-file", options.results_file,
+                 "File, below --path.rootfs, holding what ansible-playbook or ansible-pull "
+                 "printed with ANSIBLE_STDOUT_CALLBACK=json (default: none, nothing reported).");
+  app.add_option("--collector.ansible.host", options.host,
+                 "Inventory name of this host in the results' stats (default: the first found "
+                 "of localhost, the host name, its first label, 127.0.0.1).");
+}
 
 }  // namespace
 
 std::unique_ptr<CollectorModule> NewAnsibleCollectorModule() {
-  return std::make_unique<AnsibleCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<AnsibleCollectorOptions>>(
+      CollectorInfo{"ansible", true,
+                    "the last ansible-playbook or ansible-pull run: time, duration, the local "
+                    "host's recap, check mode",
+                    ConvergenceMetricSpecs()},
+      AddAnsibleFlags, NewAnsibleCollector);
 }
 
 std::unique_ptr<Collector> NewAnsibleCollector(const CollectorContext& context,

@@ -9,6 +9,7 @@
 #include "collectors/convergence/cfengine_metrics.h"
 #include "collectors/convergence/cfengine_summary.h"
 #include "collectors/convergence/convergence_metrics.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -94,34 +95,22 @@ std::vector<const MetricSpec*> CfengineMetricSpecs() {
   return specs;
 }
 
-class CfengineCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.cfengine.summary-log", options_.summary_log,
-                   absl::StrCat("CFEngine's promise_summary.log, below --path.rootfs (default: ",
-                                kCfengineDebianSummaryLog, " if it exists, else ",
-                                kCfengineUpstreamSummaryLog, ")."));
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewCfengineCollector(ctx, options_);
-  }
-
- private:
-  CfengineCollectorOptions options_;
-  const CollectorInfo info_{
-      "cfengine", true,
-      "CFEngine's last agent run: time, duration, policy version, promises kept, repaired and not "
-      "kept",
-      CfengineMetricSpecs()};
-};
+void AddCfengineFlags(CLI::App& app, CfengineCollectorOptions& options) {
+  app.add_option("--collector.cfengine.summary-log", options.summary_log,
+                 absl::StrCat("CFEngine's promise_summary.log, below --path.rootfs (default: ",
+                              kCfengineDebianSummaryLog, " if it exists, else ",
+                              kCfengineUpstreamSummaryLog, ")."));
+}
 
 }  // namespace
 
 std::unique_ptr<CollectorModule> NewCfengineCollectorModule() {
-  return std::make_unique<CfengineCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<CfengineCollectorOptions>>(
+      CollectorInfo{"cfengine", true,
+                    "CFEngine's last agent run: time, duration, policy version, promises kept, "
+                    "repaired and not kept",
+                    CfengineMetricSpecs()},
+      AddCfengineFlags, NewCfengineCollector);
 }
 
 std::unique_ptr<Collector> NewCfengineCollector(const CollectorContext& context,

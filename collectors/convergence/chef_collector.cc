@@ -10,6 +10,7 @@
 #include "collectors/convergence/chef_report.h"
 #include "collectors/convergence/convergence_metrics.h"
 #include "collectors/convergence/report_file.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -84,33 +85,22 @@ class ChefCollector : public Collector {
   bool absent_logged_ = false;
 };
 
-class ChefCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.chef.reports-dir", options_.reports_dir,
-                   "Directory, below --path.rootfs, where Chef's json_file handler writes "
-                   "chef-run-report-*.json; the newest is read.")
-        ->capture_default_str();
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewChefCollector(ctx, options_);
-  }
-
- private:
-  ChefCollectorOptions options_;
-  const CollectorInfo info_{
-      "chef", true,
-      "Chef Infra Client's last run: success, time, duration, resources updated and in total",
-      ConvergenceMetricSpecs()};
-};
+void AddChefFlags(CLI::App& app, ChefCollectorOptions& options) {
+  app.add_option("--collector.chef.reports-dir", options.reports_dir,
+                 "Directory, below --path.rootfs, where Chef's json_file handler writes "
+                 "chef-run-report-*.json; the newest is read.")
+      ->capture_default_str();
+}
 
 }  // namespace
 
 std::unique_ptr<CollectorModule> NewChefCollectorModule() {
-  return std::make_unique<ChefCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<ChefCollectorOptions>>(
+      CollectorInfo{
+          "chef", true,
+          "Chef Infra Client's last run: success, time, duration, resources updated and in total",
+          ConvergenceMetricSpecs()},
+      AddChefFlags, NewChefCollector);
 }
 
 std::unique_ptr<Collector> NewChefCollector(const CollectorContext& context,

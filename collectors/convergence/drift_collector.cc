@@ -12,6 +12,7 @@
 #include "collectors/convergence/drift_baselines.h"
 #include "collectors/convergence/drift_hasher.h"
 #include "collectors/convergence/drift_metrics.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -245,45 +246,27 @@ CLI::Validator NamedBaselineValidator() {
       "NAME=PATH");
 }
 
-class DriftCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.drift.files", options_.files,
-                   "File baseline NAME=PATH: PATH (below --path.rootfs) is sha256sum output; "
-                   "repeat for more.")
-        ->allow_extra_args(false)
-        ->check(NamedBaselineValidator());
-    app.add_option("--collector.drift.packages", options_.packages,
-                   "Package baseline NAME=PATH: PATH (below --path.rootfs) is dpkg-query -W "
-                   "output, with a line \"# complete\" to report unexpected packages; repeat for "
-                   "more.")
-        ->allow_extra_args(false)
-        ->check(NamedBaselineValidator());
-    app.add_option("--collector.drift.max-drifted-files", options_.max_drifted_files,
-                   "Most strata_drift_file_drifted series per baseline.")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 1000000));
-    app.add_option("--collector.drift.max-drifted-packages", options_.max_drifted_packages,
-                   "Most strata_drift_package_drifted series per baseline.")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 1000000));
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewDriftCollector(ctx, options_);
-  }
-
- private:
-  DriftCollectorOptions options_;
-  const CollectorInfo info_{
-      "drift",
-      true,
-      "Files and installed packages compared with sha256sum and dpkg-query baselines",
-      {&m::kFiles, &m::kFileDrifted, &m::kFileDriftedOmitted, &m::kFileHashes, &m::kHashedBytes,
-       &m::kPackages, &m::kPackageDrifted, &m::kPackageDriftedOmitted}};
-};
+void AddDriftFlags(CLI::App& app, DriftCollectorOptions& options) {
+  app.add_option("--collector.drift.files", options.files,
+                 "File baseline NAME=PATH: PATH (below --path.rootfs) is sha256sum output; "
+                 "repeat for more.")
+      ->allow_extra_args(false)
+      ->check(NamedBaselineValidator());
+  app.add_option("--collector.drift.packages", options.packages,
+                 "Package baseline NAME=PATH: PATH (below --path.rootfs) is dpkg-query -W "
+                 "output, with a line \"# complete\" to report unexpected packages; repeat for "
+                 "more.")
+      ->allow_extra_args(false)
+      ->check(NamedBaselineValidator());
+  app.add_option("--collector.drift.max-drifted-files", options.max_drifted_files,
+                 "Most strata_drift_file_drifted series per baseline.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--collector.drift.max-drifted-packages", options.max_drifted_packages,
+                 "Most strata_drift_package_drifted series per baseline.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+}
 
 }  // namespace
 
@@ -303,7 +286,14 @@ absl::StatusOr<std::unique_ptr<Collector>> NewDriftCollector(const CollectorCont
 }
 
 std::unique_ptr<CollectorModule> NewDriftCollectorModule() {
-  return std::make_unique<DriftCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<DriftCollectorOptions>>(
+      CollectorInfo{
+          "drift",
+          true,
+          "Files and installed packages compared with sha256sum and dpkg-query baselines",
+          {&m::kFiles, &m::kFileDrifted, &m::kFileDriftedOmitted, &m::kFileHashes, &m::kHashedBytes,
+           &m::kPackages, &m::kPackageDrifted, &m::kPackageDriftedOmitted}},
+      AddDriftFlags, NewDriftCollector);
 }
 
 }  // namespace strata

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "collectors/convergence/image_metrics.h"
 #include "collectors/convergence/image_release.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -120,29 +121,13 @@ class ImageCollector : public Collector {
   std::set<std::string> logged_;
 };
 
-class ImageCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.image.stamp-file", options_.stamp_file,
-                   "KEY=value file (below --path.rootfs) written at image build time; its "
-                   "IMAGE_ID, IMAGE_VERSION and BUILD_ID override os-release's, and "
-                   "BUILD_TIMESTAMP (or its mtime) gives the build time. Empty for none.")
-        ->capture_default_str();
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewImageCollector(ctx, options_);
-  }
-
- private:
-  ImageCollectorOptions options_;
-  const CollectorInfo info_{"image",
-                            true,
-                            "Golden-image identity from os-release and an image stamp file",
-                            {&m::kInfo, &m::kBuildTimestamp}};
-};
+void AddImageFlags(CLI::App& app, ImageCollectorOptions& options) {
+  app.add_option("--collector.image.stamp-file", options.stamp_file,
+                 "KEY=value file (below --path.rootfs) written at image build time; its "
+                 "IMAGE_ID, IMAGE_VERSION and BUILD_ID override os-release's, and "
+                 "BUILD_TIMESTAMP (or its mtime) gives the build time. Empty for none.")
+      ->capture_default_str();
+}
 
 }  // namespace
 
@@ -152,7 +137,12 @@ std::unique_ptr<Collector> NewImageCollector(const CollectorContext& context,
 }
 
 std::unique_ptr<CollectorModule> NewImageCollectorModule() {
-  return std::make_unique<ImageCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<ImageCollectorOptions>>(
+      CollectorInfo{"image",
+                    true,
+                    "Golden-image identity from os-release and an image stamp file",
+                    {&m::kInfo, &m::kBuildTimestamp}},
+      AddImageFlags, NewImageCollector);
 }
 
 }  // namespace strata

@@ -14,6 +14,7 @@
 #include "collectors/convergence/puppet_metrics.h"
 #include "collectors/convergence/puppet_reports.h"
 #include "collectors/convergence/report_file.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -334,39 +335,23 @@ std::vector<const MetricSpec*> PuppetMetricSpecs() {
   return specs;
 }
 
-class PuppetCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.puppet.summary-file", options_.summary_file,
-                   "Puppet's last_run_summary.yaml, below --path.rootfs (default: "
-                   "/opt/puppetlabs/puppet/public/last_run_summary.yaml when any of the AIO "
-                   "package's run files exists, else Debian's "
-                   "/var/cache/puppet/public/last_run_summary.yaml).");
-    app.add_option("--collector.puppet.report-file", options_.report_file,
-                   "Puppet's last_run_report.yaml, below --path.rootfs; only its head is read "
-                   "(default: /opt/puppetlabs/puppet/cache/state/last_run_report.yaml when any of "
-                   "the AIO package's run files exists, else Debian's "
-                   "/var/cache/puppet/state/last_run_report.yaml).");
-    app.add_option(
-        "--collector.puppet.disabled-lock-file", options_.disabled_lock_file,
-        "The lock Puppet keeps while its agent is disabled, below --path.rootfs (default: "
-        "/opt/puppetlabs/puppet/cache/state/agent_disabled.lock when any of the AIO "
-        "package's run files exists, else Debian's "
-        "/var/cache/puppet/state/agent_disabled.lock).");
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewPuppetCollector(ctx, options_);
-  }
-
- private:
-  PuppetCollectorOptions options_;
-  const CollectorInfo info_{
-      "puppet", true, "The last Puppet run (summary and report) and whether the agent is disabled",
-      PuppetMetricSpecs()};
-};
+void AddPuppetFlags(CLI::App& app, PuppetCollectorOptions& options) {
+  app.add_option("--collector.puppet.summary-file", options.summary_file,
+                 "Puppet's last_run_summary.yaml, below --path.rootfs (default: "
+                 "/opt/puppetlabs/puppet/public/last_run_summary.yaml when any of the AIO "
+                 "package's run files exists, else Debian's "
+                 "/var/cache/puppet/public/last_run_summary.yaml).");
+  app.add_option("--collector.puppet.report-file", options.report_file,
+                 "Puppet's last_run_report.yaml, below --path.rootfs; only its head is read "
+                 "(default: /opt/puppetlabs/puppet/cache/state/last_run_report.yaml when any of "
+                 "the AIO package's run files exists, else Debian's "
+                 "/var/cache/puppet/state/last_run_report.yaml).");
+  app.add_option("--collector.puppet.disabled-lock-file", options.disabled_lock_file,
+                 "The lock Puppet keeps while its agent is disabled, below --path.rootfs (default: "
+                 "/opt/puppetlabs/puppet/cache/state/agent_disabled.lock when any of the AIO "
+                 "package's run files exists, else Debian's "
+                 "/var/cache/puppet/state/agent_disabled.lock).");
+}
 
 }  // namespace
 
@@ -376,7 +361,11 @@ std::unique_ptr<Collector> NewPuppetCollector(const CollectorContext& context,
 }
 
 std::unique_ptr<CollectorModule> NewPuppetCollectorModule() {
-  return std::make_unique<PuppetCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<PuppetCollectorOptions>>(
+      CollectorInfo{"puppet", true,
+                    "The last Puppet run (summary and report) and whether the agent is disabled",
+                    PuppetMetricSpecs()},
+      AddPuppetFlags, NewPuppetCollector);
 }
 
 }  // namespace strata

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "collectors/libvirt/libvirt_metrics.h"
 #include "collectors/libvirt/libvirt_session.h"
+#include "collectors/options_collector_module.h"
 
 namespace strata {
 namespace {
@@ -239,87 +240,25 @@ void LibvirtCollector::Emit(const HypervisorSnapshot& snapshot,
   }
 }
 
-class LibvirtCollectorModule : public CollectorModule {
- public:
-  const CollectorInfo& info() const override { return info_; }
-
-  void AddFlags(CLI::App& app) override {
-    app.add_option("--collector.libvirt.uri", options_.uri,
-                   "libvirt connection URI, opened read-only.")
-        ->capture_default_str();
-    app.add_option_function<std::string>(
-           "--collector.libvirt.timeout",
-           [this](const std::string& text) {
-             absl::Duration parsed;
-             if (!absl::ParseDuration(text, &parsed) || parsed <= absl::ZeroDuration()) {
-               throw CLI::ValidationError("--collector.libvirt.timeout",
-                                          "\"" + text + "\" is not a positive duration");
-             }
-             options_.timeout = parsed;
-           },
-           "Longest time the libvirt calls of one scrape may take.")
-        ->default_str("5s");
-    app.add_flag("--collector.libvirt.vcpu-metrics", options_.vcpu_metrics,
-                 "Export per-vCPU time, wait and delay (one series per vCPU each).");
-  }
-
-  absl::StatusOr<std::unique_ptr<Collector>> Create(const CollectorContext& ctx) const override {
-    return NewLibvirtCollector(ctx, options_);
-  }
-
- private:
-  LibvirtCollectorOptions options_;
-  const CollectorInfo info_{"libvirt",
-                            false,
-                            "libvirt domains and the hypervisor's capacity and allocation",
-                            {&m::kUp,
-                             &m::kDomainsSkipped,
-                             &m::kHypervisorCpus,
-                             &m::kHypervisorMemory,
-                             &m::kHypervisorDomains,
-                             &m::kHypervisorVcpusAllocated,
-                             &m::kHypervisorMemoryAllocated,
-                             &m::kDomainInfo,
-                             &m::kDomainOpenstackInfo,
-                             &m::kDomainState,
-                             &m::kDomainVcpus,
-                             &m::kDomainVcpusMaximum,
-                             &m::kDomainCpuTime,
-                             &m::kDomainCpuDelay,
-                             &m::kVcpuTime,
-                             &m::kVcpuWait,
-                             &m::kVcpuDelay,
-                             &m::kMemoryMaximum,
-                             &m::kMemoryBalloon,
-                             &m::kMemoryAvailable,
-                             &m::kMemoryUsable,
-                             &m::kMemoryUnused,
-                             &m::kMemoryRss,
-                             &m::kMemorySwapIn,
-                             &m::kMemorySwapOut,
-                             &m::kMemoryMajorFaults,
-                             &m::kMemoryMinorFaults,
-                             &m::kBlockInfo,
-                             &m::kBlockReadBytes,
-                             &m::kBlockWriteBytes,
-                             &m::kBlockReadRequests,
-                             &m::kBlockWriteRequests,
-                             &m::kBlockFlushRequests,
-                             &m::kBlockReadTime,
-                             &m::kBlockWriteTime,
-                             &m::kBlockFlushTime,
-                             &m::kBlockCapacity,
-                             &m::kBlockAllocation,
-                             &m::kBlockPhysical,
-                             &m::kNetReceiveBytes,
-                             &m::kNetTransmitBytes,
-                             &m::kNetReceivePackets,
-                             &m::kNetTransmitPackets,
-                             &m::kNetReceiveErrors,
-                             &m::kNetTransmitErrors,
-                             &m::kNetReceiveDrops,
-                             &m::kNetTransmitDrops}};
-};
+void AddLibvirtFlags(CLI::App& app, LibvirtCollectorOptions& options) {
+  app.add_option("--collector.libvirt.uri", options.uri,
+                 "libvirt connection URI, opened read-only.")
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--collector.libvirt.timeout",
+         [&timeout = options.timeout](const std::string& text) {
+           absl::Duration parsed;
+           if (!absl::ParseDuration(text, &parsed) || parsed <= absl::ZeroDuration()) {
+             throw CLI::ValidationError("--collector.libvirt.timeout",
+                                        "\"" + text + "\" is not a positive duration");
+           }
+           timeout = parsed;
+         },
+         "Longest time the libvirt calls of one scrape may take.")
+      ->default_str("5s");
+  app.add_flag("--collector.libvirt.vcpu-metrics", options.vcpu_metrics,
+               "Export per-vCPU time, wait and delay (one series per vCPU each).");
+}
 
 }  // namespace
 
@@ -330,7 +269,58 @@ absl::StatusOr<std::unique_ptr<Collector>> NewLibvirtCollector(
 }
 
 std::unique_ptr<CollectorModule> NewLibvirtCollectorModule() {
-  return std::make_unique<LibvirtCollectorModule>();
+  return std::make_unique<OptionsCollectorModule<LibvirtCollectorOptions>>(
+      CollectorInfo{"libvirt",
+                    false,
+                    "libvirt domains and the hypervisor's capacity and allocation",
+                    {&m::kUp,
+                     &m::kDomainsSkipped,
+                     &m::kHypervisorCpus,
+                     &m::kHypervisorMemory,
+                     &m::kHypervisorDomains,
+                     &m::kHypervisorVcpusAllocated,
+                     &m::kHypervisorMemoryAllocated,
+                     &m::kDomainInfo,
+                     &m::kDomainOpenstackInfo,
+                     &m::kDomainState,
+                     &m::kDomainVcpus,
+                     &m::kDomainVcpusMaximum,
+                     &m::kDomainCpuTime,
+                     &m::kDomainCpuDelay,
+                     &m::kVcpuTime,
+                     &m::kVcpuWait,
+                     &m::kVcpuDelay,
+                     &m::kMemoryMaximum,
+                     &m::kMemoryBalloon,
+                     &m::kMemoryAvailable,
+                     &m::kMemoryUsable,
+                     &m::kMemoryUnused,
+                     &m::kMemoryRss,
+                     &m::kMemorySwapIn,
+                     &m::kMemorySwapOut,
+                     &m::kMemoryMajorFaults,
+                     &m::kMemoryMinorFaults,
+                     &m::kBlockInfo,
+                     &m::kBlockReadBytes,
+                     &m::kBlockWriteBytes,
+                     &m::kBlockReadRequests,
+                     &m::kBlockWriteRequests,
+                     &m::kBlockFlushRequests,
+                     &m::kBlockReadTime,
+                     &m::kBlockWriteTime,
+                     &m::kBlockFlushTime,
+                     &m::kBlockCapacity,
+                     &m::kBlockAllocation,
+                     &m::kBlockPhysical,
+                     &m::kNetReceiveBytes,
+                     &m::kNetTransmitBytes,
+                     &m::kNetReceivePackets,
+                     &m::kNetTransmitPackets,
+                     &m::kNetReceiveErrors,
+                     &m::kNetTransmitErrors,
+                     &m::kNetReceiveDrops,
+                     &m::kNetTransmitDrops}},
+      AddLibvirtFlags, NewLibvirtCollector);
 }
 
 }  // namespace strata

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -16,6 +15,7 @@
 #include "tests/support/collector_test_base.h"
 #include "tests/support/fake_host_fs.h"
 #include "tests/support/family_lookup.h"
+#include "tests/support/test_files.h"
 
 namespace strata {
 namespace {
@@ -25,15 +25,14 @@ using testing::Collected;
 using testing::FakeHostFs;
 using testing::FindSample;
 using ::testing::HasSubstr;
+using testing::IsQuiet;
+using testing::RealHostFsWithRootfs;
 using testing::TempDir;
 
 const fs::path kFixtures = fs::path(STRATA_SOURCE_DIR) / "tests/fixtures/ansible";
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(kFixtures / name);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return testing::ReadWholeFile((kFixtures / name).string());
 }
 
 absl::Time At(const char* rfc3339) {
@@ -240,19 +239,13 @@ const std::map<std::string, std::string> kTool = {{"tool", "ansible"}};
 TEST_F(AnsibleCollectorTest, NothingWithoutAResultsFile) {
   FakeHostFs fake;
   fake.AddFile(HostRoot::kRootfs, kResults, kGood);
-  Collected c = Collect(fake, {});
-  EXPECT_TRUE(c.status.ok()) << c.status;
-  EXPECT_TRUE(c.families.empty());
+  EXPECT_TRUE(IsQuiet(Collect(fake, {})));
   EXPECT_EQ(log_.str(), "");
 }
 
 TEST_F(AnsibleCollectorTest, QuietWhenTheResultsFileIsAbsent) {
   FakeHostFs fake;
-  for (int i = 0; i < 3; ++i) {
-    Collected c = Collect(fake);
-    EXPECT_TRUE(c.status.ok()) << c.status;
-    EXPECT_TRUE(c.families.empty());
-  }
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(IsQuiet(Collect(fake)));
   EXPECT_EQ(LogLines(), 1u) << log_.str();
 }
 
@@ -260,9 +253,7 @@ TEST_F(AnsibleCollectorTest, QuietWhenTheResultsFileIsAbsent) {
 TEST_F(AnsibleCollectorTest, QuietWhileTheResultsFileIsEmpty) {
   FakeHostFs fake;
   fake.AddFile(HostRoot::kRootfs, kResults, "\n");
-  Collected c = Collect(fake);
-  EXPECT_TRUE(c.status.ok()) << c.status;
-  EXPECT_TRUE(c.families.empty());
+  EXPECT_TRUE(IsQuiet(Collect(fake)));
   EXPECT_THAT(log_.str(), HasSubstr("empty results file"));
 }
 
@@ -367,16 +358,12 @@ TEST_F(AnsibleCollectorTest, FileOverTheLimitIsNotRead) {
   EXPECT_THAT(c.status.message(), HasSubstr("byte limit"));
 }
 
-std::unique_ptr<HostFs> RootedAt(const fs::path& root) {
-  return NewRealHostFs({"/proc", "/sys", root.string()});
-}
-
 TEST_F(AnsibleCollectorTest, RealFileSystemFaults) {
   TempDir dir("strata-ansible");
   ASSERT_TRUE(dir.ok());
   fs::create_directories(dir.path() / "var/lib/strata");
   const fs::path file = dir.path() / "var/lib/strata/ansible.json";
-  auto host_fs = RootedAt(dir.path());
+  auto host_fs = RealHostFsWithRootfs(dir.path());
 
   fs::create_symlink("ansible.json", file);  // a loop
   Collected c = Collect(*host_fs);

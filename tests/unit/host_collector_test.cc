@@ -5,52 +5,39 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/fake_host_fs.h"
+#include "tests/support/family_lookup.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Collected;
 using testing::FakeHostFs;
+using testing::FindSample;
 using ::testing::HasSubstr;
 
 const fs::path kFixtures = fs::path(STRATA_SOURCE_DIR) / "tests/fixtures/host";
 
-struct Collected {
-  absl::Status status;
-  std::vector<prometheus::MetricFamily> families;
+class HostCollectorTest : public testing::CollectorTestBase {
+ protected:
+  Collected Collect(const HostFs& fs) {
+    return CollectWith(fs, [](const CollectorContext& context) {
+      return NewHostCollectorModule()->Create(context);
+    });
+  }
 };
 
-Collected CollectHost(const HostFs& fs, const Logger& logger) {
-  CollectorContext context{fs, logger};
-  auto collector = NewHostCollectorModule()->Create(context);
-  EXPECT_TRUE(collector.ok());
-  Collected result;
-  result.status = (*collector)->Collect(result.families);
-  return result;
-}
-
-const prometheus::MetricFamily* Find(const Collected& c, const std::string& name) {
-  for (const auto& family : c.families) {
-    if (family.name == name) return &family;
-  }
-  return nullptr;
-}
-
 std::map<std::string, std::string> InfoLabels(const Collected& c) {
-  std::map<std::string, std::string> labels;
-  const auto* info = Find(c, "strata_host_virtualization_info");
-  if (info == nullptr || info->metric.size() != 1) return labels;
-  for (const auto& label : info->metric[0].label) labels[label.name] = label.value;
-  return labels;
+  return testing::OnlySampleLabels(c, "strata_host_virtualization_info");
 }
 
 // One row of tests/fixtures/host/expected.tsv.
@@ -76,28 +63,24 @@ std::vector<Expected> ReadExpected() {
   return rows;
 }
 
-class HostFixtureTest : public ::testing::TestWithParam<Expected> {};
+class HostFixtureTest : public HostCollectorTest, public ::testing::WithParamInterface<Expected> {};
 
 TEST_P(HostFixtureTest, ClassifiesAndMeasuresTheFixture) {
   const Expected& want = GetParam();
   const fs::path root = kFixtures / want.fixture;
   auto host_fs = NewRealHostFs(
       {(root / "proc").string(), (root / "sys").string(), (root / "rootfs").string()});
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  Collected c = CollectHost(*host_fs, logger);
+  Collected c = Collect(*host_fs);
   EXPECT_TRUE(c.status.ok()) << c.status;
   auto labels = InfoLabels(c);
   EXPECT_EQ(labels["role"], want.role);
   EXPECT_EQ(labels["hypervisor"], want.hypervisor);
   EXPECT_EQ(labels["container_runtime"], want.container_runtime);
-  ASSERT_NE(Find(c, "strata_host_cpus"), nullptr);
-  EXPECT_EQ(Find(c, "strata_host_cpus")->metric[0].gauge.value, want.cpus);
-  ASSERT_NE(Find(c, "strata_host_memory_bytes"), nullptr);
-  EXPECT_EQ(Find(c, "strata_host_memory_bytes")->metric[0].gauge.value, want.memory_bytes);
-  ASSERT_NE(Find(c, "strata_host_cpu_steal_seconds_total"), nullptr);
-  EXPECT_DOUBLE_EQ(Find(c, "strata_host_cpu_steal_seconds_total")->metric[0].counter.value,
-                   want.steal_seconds);
+  EXPECT_EQ(FindSample(c.families, "strata_host_cpus"), want.cpus);
+  EXPECT_EQ(FindSample(c.families, "strata_host_memory_bytes"), want.memory_bytes);
+  std::optional<double> steal = FindSample(c.families, "strata_host_cpu_steal_seconds_total");
+  ASSERT_TRUE(steal.has_value());
+  EXPECT_DOUBLE_EQ(*steal, want.steal_seconds);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, HostFixtureTest, ::testing::ValuesIn(ReadExpected()),
@@ -125,14 +108,12 @@ std::string Trimmed(const std::string& text) {
 }
 
 // The live machine, against systemd-detect-virt's own answer.
-TEST(HostLive, AgreesWithSystemdDetectVirt) {
+TEST_F(HostCollectorTest, AgreesWithSystemdDetectVirt) {
   auto vm = testing::RunCommand({"systemd-detect-virt", "--vm"});
   if (vm.output.find("cannot start") == 0) GTEST_SKIP() << "systemd-detect-virt not installed";
   auto container = testing::RunCommand({"systemd-detect-virt", "--container"});
   auto host_fs = NewRealHostFs({});
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  Collected c = CollectHost(*host_fs, logger);
+  Collected c = Collect(*host_fs);
   EXPECT_TRUE(c.status.ok()) << c.status;
   auto labels = InfoLabels(c);
   EXPECT_EQ(labels["hypervisor"], Trimmed(vm.output));
@@ -143,29 +124,27 @@ TEST(HostLive, AgreesWithSystemdDetectVirt) {
                             : in_vm               ? "vm"
                             : in_container        ? "container"
                                                   : "bare-metal");
-  EXPECT_EQ(Find(c, "strata_host_cpus")->metric[0].gauge.value, sysconf(_SC_NPROCESSORS_ONLN));
-  EXPECT_EQ(Find(c, "strata_host_memory_bytes")->metric[0].gauge.value,
+  EXPECT_EQ(FindSample(c.families, "strata_host_cpus"), sysconf(_SC_NPROCESSORS_ONLN));
+  EXPECT_EQ(FindSample(c.families, "strata_host_memory_bytes"),
             static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE));
 }
 
 // Bad input: a clear error naming the file, and every other metric still there.
-TEST(HostFaults, MalformedFileFailsOnlyItsMetric) {
+TEST_F(HostCollectorTest, MalformedFileFailsOnlyItsMetric) {
   FakeHostFs fake;
   fake.AddFile(HostRoot::kSys, "devices/system/cpu/online", "0-3\n");
   fake.AddFile(HostRoot::kProc, "meminfo", "MemTotal:  lots kB\n");
   fake.AddFile(HostRoot::kProc, "stat", "cpu  1 2 3 4 5 6 7 800 0 0\n");
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  Collected c = CollectHost(fake, logger);
+  Collected c = Collect(fake);
   EXPECT_TRUE(absl::IsInvalidArgument(c.status)) << c.status;
   EXPECT_THAT(c.status.message(), HasSubstr("/fake/proc/meminfo: bad MemTotal value"));
-  EXPECT_EQ(Find(c, "strata_host_memory_bytes"), nullptr);
-  EXPECT_EQ(Find(c, "strata_host_cpus")->metric[0].gauge.value, 4);
-  EXPECT_EQ(Find(c, "strata_host_cpu_steal_seconds_total")->metric[0].counter.value, 8);
+  EXPECT_FALSE(FindSample(c.families, "strata_host_memory_bytes").has_value());
+  EXPECT_EQ(FindSample(c.families, "strata_host_cpus"), 4);
+  EXPECT_EQ(FindSample(c.families, "strata_host_cpu_steal_seconds_total"), 8);
   EXPECT_EQ(InfoLabels(c)["role"], "bare-metal");
 }
 
-TEST(HostFaults, MissingAndUnreadableFilesAreReportedNotFatal) {
+TEST_F(HostCollectorTest, MissingAndUnreadableFilesAreReportedNotFatal) {
   FakeHostFs fake;
   fake.AddFile(HostRoot::kProc, "meminfo", "MemTotal: 1024 kB\n");
   fake.FailWith(HostRoot::kProc, "stat",
@@ -173,23 +152,19 @@ TEST(HostFaults, MissingAndUnreadableFilesAreReportedNotFatal) {
   fake.FailWith(HostRoot::kProc, "1/environ",
                 absl::PermissionDeniedError("open /fake/proc/1/environ: denied"));
   fake.AddFile(HostRoot::kRootfs, "run/.containerenv", "");
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  Collected c = CollectHost(fake, logger);
+  Collected c = Collect(fake);
   EXPECT_FALSE(c.status.ok());
-  EXPECT_EQ(Find(c, "strata_host_memory_bytes")->metric[0].gauge.value, 1024 * 1024);
-  EXPECT_EQ(Find(c, "strata_host_cpus"), nullptr);
+  EXPECT_EQ(FindSample(c.families, "strata_host_memory_bytes"), 1024 * 1024);
+  EXPECT_FALSE(FindSample(c.families, "strata_host_cpus").has_value());
   EXPECT_EQ(InfoLabels(c)["container_runtime"], "podman");
-  EXPECT_THAT(log.str(), HasSubstr("1/environ: denied"));
+  EXPECT_THAT(log_.str(), HasSubstr("1/environ: denied"));
 }
 
-TEST(HostFaults, Pid1EnvironmentDecidesTheRuntime) {
+TEST_F(HostCollectorTest, Pid1EnvironmentDecidesTheRuntime) {
   FakeHostFs fake;
   fake.AddFile(HostRoot::kProc, "1/environ",
                std::string("PATH=/bin\0container=lxc\0TERM=xterm\0", 35));
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  EXPECT_EQ(InfoLabels(CollectHost(fake, logger))["container_runtime"], "lxc");
+  EXPECT_EQ(InfoLabels(Collect(fake))["container_runtime"], "lxc");
 }
 
 }  // namespace

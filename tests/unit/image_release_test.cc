@@ -1,17 +1,20 @@
 #include "collectors/convergence/image_release.h"
 
-#include <sstream>
-
 #include "collectors/convergence/image_collector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/fake_host_fs.h"
+#include "tests/support/family_lookup.h"
 
 namespace strata {
 namespace {
 
+using testing::Collected;
 using testing::FakeHostFs;
+using testing::FindSample;
 using ::testing::HasSubstr;
+using testing::IsQuiet;
 
 TEST(ParseOsRelease, UnquotesAsOsReleaseDefines) {
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
@@ -73,51 +76,31 @@ TEST(ParseBuildTimestamp, SecondsOrRfc3339) {
   }
 }
 
-struct Collected {
-  absl::Status status;
-  std::vector<prometheus::MetricFamily> families;
-  std::string log;
+class ImageCollectorTest : public testing::CollectorTestBase {
+ protected:
+  Collected Collect(const HostFs& fs, const std::string& stamp = "") {
+    return CollectWith(fs, [&](const CollectorContext& context) {
+      ImageCollectorOptions options;
+      options.stamp_file = stamp;
+      return NewImageCollector(context, options);
+    });
+  }
 };
 
-Collected Collect(const FakeHostFs& fs, const std::string& stamp = "") {
-  std::ostringstream log;
-  Logger logger(LogLevel::kDebug, log);
-  CollectorContext context{fs, logger};
-  ImageCollectorOptions options;
-  options.stamp_file = stamp;
-  std::unique_ptr<Collector> collector = NewImageCollector(context, options);
-  Collected c;
-  c.status = collector->Collect(c.families);
-  c.log = log.str();
-  return c;
-}
-
 std::map<std::string, std::string> InfoLabels(const Collected& c) {
-  std::map<std::string, std::string> labels;
-  for (const auto& family : c.families) {
-    if (family.name != "strata_image_info" || family.metric.size() != 1) continue;
-    for (const auto& label : family.metric[0].label) labels[label.name] = label.value;
-  }
-  return labels;
+  return testing::OnlySampleLabels(c, "strata_image_info");
 }
 
 std::optional<double> BuildTimestamp(const Collected& c) {
-  for (const auto& family : c.families) {
-    if (family.name == "strata_image_build_timestamp_seconds") {
-      return family.metric.at(0).gauge.value;
-    }
-  }
-  return std::nullopt;
+  return FindSample(c.families, "strata_image_build_timestamp_seconds");
 }
 
-TEST(ImageCollector, NoOsReleaseIsQuiet) {
+TEST_F(ImageCollectorTest, NoOsReleaseIsQuiet) {
   FakeHostFs fs;
-  Collected c = Collect(fs, "etc/image-stamp");
-  EXPECT_TRUE(c.status.ok()) << c.status;
-  EXPECT_TRUE(c.families.empty());
+  EXPECT_TRUE(IsQuiet(Collect(fs, "etc/image-stamp")));
 }
 
-TEST(ImageCollector, FallsBackToUsrLibOsRelease) {
+TEST_F(ImageCollectorTest, FallsBackToUsrLibOsRelease) {
   FakeHostFs fs;
   fs.AddFile(HostRoot::kRootfs, "usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
   Collected c = Collect(fs);
@@ -130,7 +113,7 @@ TEST(ImageCollector, FallsBackToUsrLibOsRelease) {
   EXPECT_FALSE(BuildTimestamp(c).has_value());
 }
 
-TEST(ImageCollector, StampOverridesOsReleaseAndGivesTheBuildTime) {
+TEST_F(ImageCollectorTest, StampOverridesOsReleaseAndGivesTheBuildTime) {
   FakeHostFs fs;
   fs.AddFile(HostRoot::kRootfs, "etc/os-release",
              "ID=debian\nVERSION_ID=12\nIMAGE_ID=base\nIMAGE_VERSION=1\nBUILD_ID=b1\n");
@@ -146,7 +129,7 @@ TEST(ImageCollector, StampOverridesOsReleaseAndGivesTheBuildTime) {
   EXPECT_EQ(BuildTimestamp(c), 1714564800.0);
 }
 
-TEST(ImageCollector, StampWithoutTimestampUsesItsMtime) {
+TEST_F(ImageCollectorTest, StampWithoutTimestampUsesItsMtime) {
   FakeHostFs fs;
   fs.AddFile(HostRoot::kRootfs, "etc/os-release", "ID=debian\n");
   fs.AddFile(HostRoot::kRootfs, "stamp", "IMAGE_ID=web\n");
@@ -159,16 +142,16 @@ TEST(ImageCollector, StampWithoutTimestampUsesItsMtime) {
   EXPECT_EQ(BuildTimestamp(c), 1600000000.0);
 }
 
-TEST(ImageCollector, MissingStampIsQuiet) {
+TEST_F(ImageCollectorTest, MissingStampIsQuiet) {
   FakeHostFs fs;
   fs.AddFile(HostRoot::kRootfs, "etc/os-release", "ID=debian\n");
   Collected c = Collect(fs, "etc/image-stamp");
   EXPECT_TRUE(c.status.ok()) << c.status;
   EXPECT_EQ(InfoLabels(c)["os_id"], "debian");
-  EXPECT_THAT(c.log, HasSubstr("no image stamp file"));
+  EXPECT_THAT(log_.str(), HasSubstr("no image stamp file"));
 }
 
-TEST(ImageCollector, BadInputFailsNamingTheFile) {
+TEST_F(ImageCollectorTest, BadInputFailsNamingTheFile) {
   {
     FakeHostFs fs;
     fs.AddFile(HostRoot::kRootfs, "etc/os-release", "ID=debian\nNAME=\"Debian\n");
@@ -177,17 +160,20 @@ TEST(ImageCollector, BadInputFailsNamingTheFile) {
     EXPECT_TRUE(c.families.empty());
   }
   {
+    collector_.reset();  // each block is a new host
     FakeHostFs fs;
     fs.FailWith(HostRoot::kRootfs, "etc/os-release", absl::PermissionDeniedError("open x: denied"));
     EXPECT_TRUE(absl::IsPermissionDenied(Collect(fs).status));
   }
   {
+    collector_.reset();
     FakeHostFs fs;
     fs.AddFile(HostRoot::kRootfs, "etc/os-release", std::string(kMaxReleaseFileBytes + 1, '#'));
     EXPECT_TRUE(absl::IsResourceExhausted(Collect(fs).status));
   }
   {
     // A bad timestamp fails the collector but the identity is still served.
+    collector_.reset();
     FakeHostFs fs;
     fs.AddFile(HostRoot::kRootfs, "etc/os-release", "ID=debian\n");
     fs.AddFile(HostRoot::kRootfs, "stamp", "IMAGE_ID=web\nBUILD_TIMESTAMP=yesterday\n");
@@ -197,6 +183,7 @@ TEST(ImageCollector, BadInputFailsNamingTheFile) {
     EXPECT_FALSE(BuildTimestamp(c).has_value());
   }
   {
+    collector_.reset();
     FakeHostFs fs;
     fs.AddFile(HostRoot::kRootfs, "etc/os-release", "ID=debian\n");
     fs.AddFile(HostRoot::kRootfs, "stamp", "IMAGE_ID='web\n");
