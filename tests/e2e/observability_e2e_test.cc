@@ -2,10 +2,10 @@
 // dashboards/*.json) through Debian's real Prometheus: the built exporter
 // reads a fixture stack (a Puppet noop run that found drift, a CFEngine run
 // that did not keep every promise, an overcommitted libvirt test-driver
-// hypervisor, a hybrid-cgroup host with throttled and limited cgroups and
-// container names from a fake engine socket, file and package baselines that
-// drifted, an image stamp), Prometheus scrapes it every
-// second and evaluates the rules every second, and the test asks
+// hypervisor, a hybrid-cgroup host with limited cgroups, one of them kept
+// throttled while the test runs, container names from a fake engine socket,
+// file and package baselines that drifted, an image stamp), Prometheus
+// scrapes it every second and evaluates the rules every second, and the test asks
 // Prometheus' HTTP API what the recording rules give and which alerts are
 // active; the dashboards are rendered from Prometheus with Grafana's own
 // front-end code (tests/grafana), as on first load.
@@ -27,6 +27,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/grafana_checks.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/test_files.h"
 
@@ -70,11 +72,6 @@ const std::map<std::string, std::string> kEmptyRecordingRules = {
 // Dashboard panels ("<dashboard uid>/<panel title>") whose queries
 // legitimately return nothing for this fixture stack, with the reason.
 const std::map<std::string, std::string> kEmptyPanels = {
-    {"strata-cgroups/Throttled periods / periods",
-     "the cgroup fixture is a static capture, so every counter's rate is 0 and the panel's "
-     "`rate(periods) > 0` guard (no ratio for idle cgroups) leaves nothing; the throttled "
-     "cgroups' counters are non-zero (see PrometheusScrapesEveryCollectorOfTheStack) and the "
-     "ratio is proven by the CgroupCPUThrottlingHigh promtool unit tests"},
     {"strata-hypervisor/vCPU delay",
      "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
      "absent), as on hosts without schedstats"},
@@ -140,6 +137,55 @@ class FakeEngine {
   std::thread thread_;
 };
 
+// Keeps one cgroup of the copied capture throttled: every 100 ms (one CFS
+// period) its v1 cpu.stat gains a period, and every other period is
+// throttled for 20 ms, so rates over the counters are not 0 as they are for a
+// static capture. The file is replaced by rename, so a reader never sees half.
+class ThrottledCgroup {
+ public:
+  explicit ThrottledCgroup(fs::path cpu_stat) : cpu_stat_(std::move(cpu_stat)) {
+    ok_ = fs::exists(cpu_stat_);
+    if (ok_) thread_ = std::thread([this] { Run(); });
+  }
+  ~ThrottledCgroup() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  void Run() {
+    std::map<std::string, uint64_t> values;
+    std::vector<std::string> order;
+    std::istringstream in(ReadWholeFile(cpu_stat_));
+    std::string key;
+    uint64_t value = 0;
+    while (in >> key >> value) {
+      order.push_back(key);
+      values[key] = value;
+    }
+    for (uint64_t period = 1; !stop_; ++period) {
+      absl::SleepFor(absl::Milliseconds(100));
+      values["nr_periods"] += 1;
+      if (period % 2 == 0) {
+        values["nr_throttled"] += 1;
+        values["throttled_time"] += 20'000'000;  // nanoseconds
+      }
+      const fs::path next = cpu_stat_.string() + ".next";
+      {
+        std::ofstream out(next);
+        for (const std::string& name : order) out << name << " " << values[name] << "\n";
+      }
+      fs::rename(next, cpu_stat_);
+    }
+  }
+
+  fs::path cpu_stat_;
+  bool ok_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 // Copies every file below each of `sources` into `target` (later sources do
 // not overwrite earlier ones; the fixtures used here do not overlap).
 void Merge(const std::vector<fs::path>& sources, const fs::path& target) {
@@ -178,6 +224,14 @@ class ObservabilityE2eTest : public ::testing::Test {
                              ReadWholeFile(kFixtures / "observability/engine-containers.json"));
     if (!engine_->ok()) {
       *setup_error_ = "cannot listen on " + engine_socket.string();
+      return;
+    }
+    // The docker container of the capture, throttled while the stack runs.
+    throttled_ = new ThrottledCgroup(
+        *root_ / "sys/fs/cgroup/cpu/system.slice" /
+        "docker-dae8e2222869e96e9b6a6b583c9dd7ad32ff53440051fb6bbe1bc14adea36a1b.scope/cpu.stat");
+    if (!throttled_->ok()) {
+      *setup_error_ = "the capture has no cpu.stat for its docker container";
       return;
     }
 
@@ -230,6 +284,8 @@ class ObservabilityE2eTest : public ::testing::Test {
     exporter_ = nullptr;
     delete engine_;
     engine_ = nullptr;
+    delete throttled_;
+    throttled_ = nullptr;
     delete target_;
     target_ = nullptr;
     if (root_ != nullptr) {
@@ -262,6 +318,7 @@ class ObservabilityE2eTest : public ::testing::Test {
 
   static fs::path* root_;
   static FakeEngine* engine_;
+  static ThrottledCgroup* throttled_;
   static ExporterProcess* exporter_;
   static PrometheusServer* prometheus_;
   static std::string* target_;
@@ -270,6 +327,7 @@ class ObservabilityE2eTest : public ::testing::Test {
 
 fs::path* ObservabilityE2eTest::root_ = nullptr;
 FakeEngine* ObservabilityE2eTest::engine_ = nullptr;
+ThrottledCgroup* ObservabilityE2eTest::throttled_ = nullptr;
 ExporterProcess* ObservabilityE2eTest::exporter_ = nullptr;
 PrometheusServer* ObservabilityE2eTest::prometheus_ = nullptr;
 std::string* ObservabilityE2eTest::target_ = nullptr;
@@ -345,6 +403,25 @@ TEST_F(ObservabilityE2eTest, EveryRecordingRuleGivesData) {
   EXPECT_THAT(empty, ::testing::IsEmpty()) << "recording rules without data";
 }
 
+// CgroupCPUThrottlingHigh's ratio over the cgroup that ThrottledCgroup keeps
+// throttled in every other period (its `for` and period floor are proven by
+// the promtool unit tests).
+TEST_F(ObservabilityE2eTest, ThrottledCgroupGivesTheAlertsRatio) {
+  const std::string docker = "cgroup=~\".*docker-dae8e2222869.*\"";
+  const std::map<std::string, double> ratio = ValuesBy(
+      absl::StrCat("increase(strata_cgroup_cpu_throttled_periods_total{", docker, "}[30m]) / ",
+                   "increase(strata_cgroup_cpu_periods_total{", docker, "}[30m])"),
+      "job");
+  ASSERT_EQ(ratio.count("strata"), 1u);
+  EXPECT_NEAR(ratio.at("strata"), 0.5, 0.2);
+  const std::map<std::string, double> throttled_seconds_per_period = ValuesBy(
+      absl::StrCat("increase(strata_cgroup_cpu_throttled_seconds_total{", docker, "}[30m]) / ",
+                   "increase(strata_cgroup_cpu_throttled_periods_total{", docker, "}[30m])"),
+      "job");
+  ASSERT_EQ(throttled_seconds_per_period.count("strata"), 1u);
+  EXPECT_NEAR(throttled_seconds_per_period.at("strata"), 0.020, 0.005);
+}
+
 TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
   if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
   const std::set<std::string> expected = {"ConfigDriftDetected", "HypervisorVCPUOvercommitHigh",
@@ -398,12 +475,8 @@ TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
 // panel without data, a transformation or field override naming a field the
 // panel does not have, or a query error.
 TEST_F(ObservabilityE2eTest, DashboardsRenderThroughGrafanasFrontEndCode) {
-  const fs::path tools = kSource / "tests/grafana";
-  ASSERT_TRUE(fs::is_directory(tools / "node_modules/@grafana/data"))
-      << "Grafana's packages are not installed: run `npm ci --prefix tests/grafana` "
-         "(scripts/install-deps --test does)";
-  std::vector<std::string> argv = {"node", (tools / "render_dashboard_panels.mjs").string(),
-                                   "--prometheus", prometheus_->base_url(),
+  ASSERT_EQ(GrafanaChecksMissing(), "");
+  std::vector<std::string> argv = {"--prometheus", prometheus_->base_url(),
                                    // The scrape interval of tests/support/prometheus_server.
                                    "--scrape-interval", "1s", "--wait-for-first-step"};
   for (const auto& [key, reason] : kEmptyPanels) {
@@ -418,7 +491,7 @@ TEST_F(ObservabilityE2eTest, DashboardsRenderThroughGrafanasFrontEndCode) {
   ASSERT_FALSE(files.empty());
   for (const fs::path& file : files) argv.push_back(file.string());
 
-  CommandResult result = RunCommand(argv);
+  CommandResult result = RunGrafanaCheck("render_dashboard_panels.mjs", argv);
   std::cout << result.output;
   EXPECT_EQ(result.exit_code, 0) << "see the panel report above";
 }
@@ -427,8 +500,7 @@ TEST_F(ObservabilityE2eTest, DashboardsRenderThroughGrafanasFrontEndCode) {
 // override naming a field the panel does not have, a table whose rows keep
 // the metric name and a legend naming a missing label are each reported.
 TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
-  const fs::path tools = kSource / "tests/grafana";
-  ASSERT_TRUE(fs::is_directory(tools / "node_modules/@grafana/data"));
+  ASSERT_EQ(GrafanaChecksMissing(), "");
   const std::string datasource = R"("datasource": {"type": "prometheus", "uid": "${datasource}"})";
   auto table = [&](const std::string& title, const std::string& expr, const std::string& extra) {
     return absl::StrCat(R"({"type": "table", "title": ")", title, R"(", )", datasource,
@@ -456,9 +528,9 @@ TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
   char dir_template[] = "/tmp/strata-broken-dashboard-XXXXXX";
   const fs::path dir = mkdtemp(dir_template);
   std::ofstream(dir / "broken.json") << dashboard;
-  CommandResult result = RunCommand({"node", (tools / "render_dashboard_panels.mjs").string(),
-                                     "--prometheus", prometheus_->base_url(), "--scrape-interval",
-                                     "1s", (dir / "broken.json").string()});
+  CommandResult result = RunGrafanaCheck(
+      "render_dashboard_panels.mjs", {"--prometheus", prometheus_->base_url(), "--scrape-interval",
+                                      "1s", (dir / "broken.json").string()});
   fs::remove_all(dir);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_THAT(result.output, ::testing::HasSubstr("broken/Nothing: shows no data"));

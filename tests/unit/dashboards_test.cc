@@ -32,6 +32,7 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/grafana_checks.h"
 
 namespace strata {
 namespace {
@@ -531,22 +532,13 @@ TEST(Dashboards, DeployPrometheusConfigIsValid) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
-const fs::path kGrafanaChecks = kSource / "tests" / "grafana";
-
 testing::CommandResult CheckSchema(const std::vector<std::string>& files) {
-  std::vector<std::string> argv = {"node",
-                                   (kGrafanaChecks / "check_dashboard_schema.mjs").string()};
-  argv.insert(argv.end(), files.begin(), files.end());
-  return testing::RunCommand(argv);
+  return testing::RunGrafanaCheck("check_dashboard_schema.mjs", files);
 }
 
 class DashboardSchema : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::is_directory(kGrafanaChecks / "node_modules" / "@grafana" / "schema"))
-        << "Grafana's packages are not installed: run `npm ci --prefix tests/grafana` "
-           "(scripts/install-deps --test does)";
-  }
+  void SetUp() override { ASSERT_EQ(testing::GrafanaChecksMissing(), ""); }
 };
 
 TEST_F(DashboardSchema, EveryDashboardMatchesGrafanasPublishedSchema) {
