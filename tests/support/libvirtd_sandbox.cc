@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -280,12 +281,28 @@ std::string StopChild(pid_t& pid, const char* name, absl::Duration grace) {
                       " and was killed");
 }
 
+// The fields of /proc/PID/stat from the third (state) on: "pid (comm) state
+// ppid ...", where comm may hold spaces and parentheses. Empty when gone.
+std::vector<std::string> StatFieldsAfterComm(pid_t pid) {
+  const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t comm_end = stat.rfind(')');
+  if (comm_end == std::string::npos) return {};
+  return absl::StrSplit(absl::string_view(stat).substr(comm_end + 1), ' ', absl::SkipWhitespace());
+}
+
 // The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...), or 0 when gone.
 char ProcessState(pid_t pid) {
-  const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
-  return stat[paren + 2];
+  const std::vector<std::string> fields = StatFieldsAfterComm(pid);
+  return fields.empty() || fields[0].empty() ? 0 : fields[0][0];
+}
+
+// "<pid> <start time>" (field 22 of /proc/PID/stat, clock ticks after boot):
+// names a process even after its PID is reused. "" when it is gone or a
+// zombie, which will never clean up after itself either.
+std::string OwnerRecord(pid_t pid) {
+  const std::vector<std::string> fields = StatFieldsAfterComm(pid);
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return "";
+  return absl::StrCat(pid, " ", fields[19]);
 }
 
 // Live (not zombie) processes other than this one whose command line mentions
@@ -317,18 +334,11 @@ void ReapQemuZombies() {
   for (const fs::directory_entry& entry : fs::directory_iterator("/proc", error)) {
     pid_t pid = 0;
     if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
-    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
-    const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
-    const size_t comm_start = stat.find('(');
-    const size_t comm_end = stat.rfind(')');
-    if (comm_start == std::string::npos || comm_end == std::string::npos || comm_end < comm_start) {
-      continue;
-    }
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(absl::string_view(stat).substr(comm_end + 1), ' ', absl::SkipEmpty());
+    const std::vector<std::string> fields = StatFieldsAfterComm(pid);
     pid_t ppid = 0;
     if (fields.size() < 2 || fields[0] != "Z" || !absl::SimpleAtoi(fields[1], &ppid) ||
-        ppid != getpid() || !absl::StartsWith(stat.substr(comm_start + 1), "qemu-system")) {
+        ppid != getpid() ||
+        !absl::StartsWith(ReadWholeFile(absl::StrCat("/proc/", pid, "/comm")), "qemu-system")) {
       continue;
     }
     waitpid(pid, nullptr, WNOHANG);
@@ -397,6 +407,165 @@ void CopyXmlFiles(const std::string& from, const std::string& to, const std::str
     if (!copy_error) fs::rename(temporary, target, copy_error);
     if (copy_error) fs::remove(temporary, copy_error);
   }
+}
+
+// What follows undoes a sandbox given only its directory and unique id, so
+// that Cleanup() and the sweep of abandoned sandboxes share it.
+
+// SIGKILLs the QEMU processes of the sandbox in `dir` and waits up to 10 s
+// until they are reaped, since their cgroups cannot be removed before.
+// Returns the command line of each one killed; those still there after the
+// wait are added to `left`.
+std::map<pid_t, std::string> KillQemuOf(const std::string& dir, std::vector<std::string>& left) {
+  // QEMU names its disk image in <dir>/images/. Not the directory alone: an
+  // exporter's --collector.libvirt.uri names it too.
+  std::map<pid_t, std::string> killed;
+  for (pid_t pid : ProcessesMentioning(dir + "/images/")) {
+    killed[pid] = CommandLine(pid);
+    kill(pid, SIGKILL);
+  }
+  auto gone = [](const auto& process) { return ProcessState(process.first) == 0; };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!std::all_of(killed.begin(), killed.end(), gone) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  for (const auto& process : killed) {
+    if (!gone(process)) {
+      left.push_back(absl::StrCat("process ", process.first, " not gone 10 s after SIGKILL"));
+    }
+  }
+  return killed;
+}
+
+// Removes the cgroups of the sandbox `unique` below each hierarchy's
+// "machine" cgroup. Returns how many were removed; what would not go is
+// added to `left`.
+int RemoveMachineCgroupsOf(const std::string& unique, std::vector<std::string>& left) {
+  if (unique.empty()) return 0;  // would match every cgroup
+  int removed = 0;
+  for (const std::string& mount : CgroupMountPoints()) {
+    const std::string machine = mount + "/machine";
+    std::error_code error;
+    if (!fs::is_directory(machine, error)) continue;
+    // libvirt names them "qemu-<id>-<domain>.libvirt-qemu"; it removes them
+    // when a domain stops, but not when QEMU had to be killed without it.
+    std::vector<std::string> ours;
+    for (const fs::directory_entry& entry : fs::directory_iterator(machine, error)) {
+      const std::string name = entry.path().filename();
+      if (entry.is_directory(error) && absl::StrContains(name, unique)) {
+        ours.push_back(entry.path());
+      }
+    }
+    for (const std::string& cgroup : ours) {
+      const size_t failures = left.size();
+      RemoveCgroupTree(cgroup, left);
+      if (left.size() == failures) ++removed;
+    }
+  }
+  return removed;
+}
+
+// Deletes the tap devices of the sandbox `unique` ("st-<unique>-N") that
+// outlived their QEMU. Returns their names; what would not go is added to
+// `left`.
+std::vector<std::string> DeleteTapDevicesOf(const std::string& unique,
+                                            std::vector<std::string>& left) {
+  std::vector<std::string> deleted;
+  if (unique.empty()) return deleted;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator("/sys/class/net", error)) {
+    const std::string name = entry.path().filename();
+    if (!absl::StartsWith(name, absl::StrCat("st-", unique, "-"))) continue;
+    CommandResult result = RunCommand({"ip", "link", "delete", name});
+    if (result.exit_code == 0) {
+      deleted.push_back(name);
+    } else {
+      left.push_back(absl::StrCat("tap device not deleted: ", name, ": ", result.output));
+    }
+  }
+  return deleted;
+}
+
+void RemoveSandboxDirectory(const std::string& dir, std::vector<std::string>& left) {
+  std::error_code error;
+  fs::remove_all(dir, error);
+  if (error) left.push_back(absl::StrCat("not removed: ", dir, ": ", error.message()));
+}
+
+// The sandbox directory's owner: a process whose OwnerRecord() it keeps.
+constexpr char kOwnerFile[] = "owner";
+constexpr char kSandboxPrefix[] = "/tmp/strata-libvirt-";
+// Before the owner file, or an owner killed between mkdtemp and writing it.
+constexpr absl::Duration kOwnerlessAbandonedAfter = absl::Minutes(10);
+
+// Why the sandbox in `dir` is abandoned, or "" while someone may still use it.
+std::string WhyAbandoned(const std::string& dir) {
+  const std::string record(absl::StripAsciiWhitespace(ReadWholeFile(dir + "/" + kOwnerFile)));
+  pid_t owner = 0;
+  if (absl::SimpleAtoi(record.substr(0, record.find(' ')), &owner) && owner > 0) {
+    return OwnerRecord(owner) == record ? "" : absl::StrCat("its owner, pid ", owner, ", is gone");
+  }
+  struct stat info;
+  if (stat(dir.c_str(), &info) != 0) return "";
+  const absl::Duration age = absl::Now() - absl::FromTimeT(info.st_mtime);
+  if (age < kOwnerlessAbandonedAfter) return "";
+  // libvirtd and virtlogd name their configuration in <dir>/etc/: a sandbox
+  // without an owner file whose daemons still run is in use.
+  if (!ProcessesMentioning(dir + "/etc/").empty()) return "";
+  return absl::StrCat("no owner file, unchanged for ",
+                      absl::FormatDuration(absl::Floor(age, absl::Seconds(1))));
+}
+
+// Undoes the abandoned sandbox in `dir`. Returns the line that reports it.
+std::string SweepSandbox(const std::string& dir, const std::string& unique,
+                         const std::string& why) {
+  std::vector<std::string> left;
+  std::vector<std::string> done;
+  for (const auto& [pid, command_line] : KillQemuOf(dir, left)) {
+    done.push_back(absl::StrCat("killed QEMU pid ", pid));
+  }
+  const int cgroups = RemoveMachineCgroupsOf(unique, left);
+  if (cgroups > 0) done.push_back(absl::StrCat("removed ", cgroups, " cgroup(s)"));
+  for (const std::string& tap : DeleteTapDevicesOf(unique, left)) {
+    done.push_back("deleted tap device " + tap);
+  }
+  RemoveSandboxDirectory(dir, left);
+  if (left.empty()) done.push_back("removed the directory");
+  std::string line = absl::StrCat("swept abandoned libvirtd sandbox ", dir, " (", why,
+                                  "): ", absl::StrJoin(done, ", "));
+  if (!left.empty()) absl::StrAppend(&line, "; NOT undone: ", absl::StrJoin(left, "; "));
+  return line;
+}
+
+// Sweeps every abandoned sandbox directory, once: a test killed with SIGKILL
+// never runs Cleanup(), and the QEMU that libvirtd daemonized outlives it.
+// A directory whose owner lives is never touched (tests run in parallel).
+// Returns one line per directory swept.
+std::vector<std::string> SweepAbandonedSandboxes() {
+  std::vector<std::string> report;
+  const fs::path prefix(kSandboxPrefix);
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(prefix.parent_path(), error)) {
+    const std::string dir = entry.path();
+    absl::string_view unique = dir;
+    // mkdtemp's six letters and digits; anything else is not a sandbox.
+    if (!absl::ConsumePrefix(&unique, kSandboxPrefix) || unique.size() != 6 ||
+        !std::all_of(unique.begin(), unique.end(),
+                     [](unsigned char c) { return absl::ascii_isalnum(c); }) ||
+        entry.is_symlink(error) || !entry.is_directory(error)) {
+      continue;
+    }
+    const std::string why = WhyAbandoned(dir);
+    if (why.empty()) continue;
+    // Sandboxes starting together sweep the same directories: one does it.
+    const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fs::exists(dir, error)) {
+      report.push_back(SweepSandbox(dir, std::string(unique), why));
+    }
+    close(fd);
+  }
+  return report;
 }
 
 }  // namespace
@@ -480,16 +649,23 @@ std::string LibvirtdSandbox::Start() {
     if (!fs::exists(mount + "/machine", error)) machine_cgroups_absent_.push_back(mount);
   }
 
+  swept_ = SweepAbandonedSandboxes();
+  for (const std::string& line : swept_) std::cerr << "LibvirtdSandbox: " << line << std::endl;
+
   started_ = true;  // from here on Cleanup() has something to undo
   StartReaper();
   // Not $TMPDIR: the directory must lie outside /etc, /var and /run, which
   // the namespace overlays, so that both sides see the same sockets.
-  char dir_template[] = "/tmp/strata-libvirt-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) {
+  std::string dir_template = absl::StrCat(kSandboxPrefix, "XXXXXX");
+  if (mkdtemp(dir_template.data()) == nullptr) {
     return absl::StrCat("mkdtemp ", dir_template, ": ", strerror(errno));
   }
   dir_ = dir_template;
   unique_ = dir_.substr(dir_.rfind('-') + 1);
+  // First, so that a sandbox killed from here on is swept by the next one.
+  if (!WriteFile(dir_ + "/" + kOwnerFile, OwnerRecord(getpid()))) {
+    return absl::StrCat("cannot write ", dir_, "/", kOwnerFile);
+  }
   read_write_uri_ = absl::StrCat("qemu:///system?socket=", dir_, "/run/libvirt-sock");
   read_only_uri_ = absl::StrCat("qemu:///system?socket=", dir_, "/run/libvirt-sock-ro");
   if (fs::exists(kQboot)) firmware_ = kQboot;
@@ -786,24 +962,11 @@ void LibvirtdSandbox::DestroyDomainsMadeHere(std::vector<std::string>& left) {
 }
 
 void LibvirtdSandbox::RemoveCgroups(std::vector<std::string>& left) {
-  for (const std::string& mount : CgroupMountPoints()) {
-    const std::string machine = mount + "/machine";
-    std::error_code error;
-    if (!fs::is_directory(machine, error)) continue;
-    // libvirt names them "qemu-<id>-<domain>.libvirt-qemu"; it removes them
-    // when a domain stops, but not when QEMU had to be killed without it.
-    std::vector<std::string> ours;
-    for (const fs::directory_entry& entry : fs::directory_iterator(machine, error)) {
-      const std::string name = entry.path().filename();
-      if (entry.is_directory(error) && absl::StrContains(name, unique_)) {
-        ours.push_back(entry.path());
-      }
-    }
-    for (const std::string& cgroup : ours) RemoveCgroupTree(cgroup, left);
-    const bool made_here = std::find(machine_cgroups_absent_.begin(), machine_cgroups_absent_.end(),
-                                     mount) != machine_cgroups_absent_.end();
+  RemoveMachineCgroupsOf(unique_, left);
+  for (const std::string& mount : machine_cgroups_absent_) {
     // Another sandbox's domains may still be in it: then it stays.
-    if (made_here && !HasSubdirectory(machine)) rmdir(machine.c_str());
+    const std::string machine = mount + "/machine";
+    if (!HasSubdirectory(machine)) rmdir(machine.c_str());
   }
 }
 
@@ -824,23 +987,10 @@ std::vector<std::string> LibvirtdSandbox::Cleanup() {
   }
   libvirtd_paused_ = false;
 
-  // QEMU still running (libvirtd was killed, or did not destroy it): its
-  // command line names the disk image in the directory. Waited for until it
-  // is reaped, since its cgroups cannot be removed before.
+  // QEMU still running: libvirtd was killed, or did not destroy it.
   if (!dir_.empty()) {
-    // Not the directory alone: an exporter's --collector.libvirt.uri names it too.
-    std::vector<pid_t> processes = ProcessesMentioning(dir_ + "/images/");
-    for (pid_t pid : processes) {
-      if (libvirtd_was_running) left.push_back("process left running, killed: " + CommandLine(pid));
-      kill(pid, SIGKILL);
-    }
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    auto gone = [](pid_t pid) { return ProcessState(pid) == 0; };
-    while (!std::all_of(processes.begin(), processes.end(), gone) && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    for (pid_t pid : processes) {
-      if (!gone(pid)) left.push_back(absl::StrCat("process ", pid, " not gone 10 s after SIGKILL"));
+    for (const auto& [pid, command_line] : KillQemuOf(dir_, left)) {
+      if (libvirtd_was_running) left.push_back("process left running, killed: " + command_line);
     }
   }
   StopReaper();
@@ -848,19 +998,14 @@ std::vector<std::string> LibvirtdSandbox::Cleanup() {
     close(mount_namespace_fd_);
     mount_namespace_fd_ = -1;
   }
-  if (!unique_.empty()) RemoveCgroups(left);
-  for (const auto& [name, interface] : domains_) {
-    std::error_code error;
-    if (interface.empty() || !fs::exists("/sys/class/net/" + interface, error)) continue;
-    left.push_back(absl::StrCat("tap device left: ", interface));
-    RunCommand({"ip", "link", "delete", interface});
+  RemoveCgroups(left);
+  for (const std::string& tap : DeleteTapDevicesOf(unique_, left)) {
+    left.push_back("tap device left: " + tap);
   }
   domains_.clear();
   if (!dir_.empty()) {
     CopyXmlFiles(dir_ + "/" + kCapabilitiesDir, CapabilitiesCacheDir(), unique_);
-    std::error_code error;
-    fs::remove_all(dir_, error);
-    if (error) left.push_back(absl::StrCat("not removed: ", dir_, ": ", error.message()));
+    RemoveSandboxDirectory(dir_, left);
   }
   return left;
 }

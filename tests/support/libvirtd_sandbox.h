@@ -36,6 +36,12 @@
 //   SetUp:    ASSERT_EQ(sandbox_.Start(), "");
 //   TearDown: EXPECT_THAT(sandbox_.Cleanup(), IsEmpty());
 //
+// A test killed with SIGKILL (a ctest timeout) never runs Cleanup(): its
+// daemons die with it, but QEMU, its cgroups and tap devices and the
+// directory stay. So each directory holds its owner (PID and start time), and
+// Start() first sweeps the directories whose owner is gone, printing what it
+// did to stderr. A directory whose owner lives is never touched.
+//
 // Not thread-safe; call it from the thread that called Start() (the daemons
 // get SIGKILL when that thread ends, so none outlives a crashed test). While
 // started, the process is a child subreaper and a thread of the sandbox reaps
@@ -90,10 +96,11 @@ class LibvirtdSandbox {
   // Calls Cleanup() if the test did not, and prints what it left to stderr.
   ~LibvirtdSandbox();
 
-  // Checks the prerequisites, makes the directory and the namespace, starts
-  // virtlogd and libvirtd and waits until libvirtd answers. Returns "" on
-  // success, else what failed; what was made by then is still removed by
-  // Cleanup().
+  // Checks the prerequisites, sweeps abandoned sandboxes (see swept()),
+  // makes the directory and the namespace, starts virtlogd and libvirtd and
+  // waits until libvirtd answers. Returns "" on success, else what failed;
+  // what was made by then is still removed by Cleanup(). A sweep that could
+  // not undo everything does not fail Start(): it says so in swept().
   std::string Start();
 
   // Makes the disk image, writes the XML and defines the domain (persistent,
@@ -153,6 +160,10 @@ class LibvirtdSandbox {
   pid_t libvirtd_pid() const { return libvirtd_pid_; }
   // libvirtd's log (warnings and errors), for failure messages.
   std::string LibvirtdLog() const;
+  // What the last Start() swept, one line per abandoned sandbox, as printed:
+  // "swept abandoned libvirtd sandbox <dir> (<why>): killed QEMU pid N, ...",
+  // with what could not be undone after "; NOT undone: ".
+  const std::vector<std::string>& swept() const { return swept_; }
 
  private:
   std::string MakeNamespace();
@@ -188,6 +199,7 @@ class LibvirtdSandbox {
   std::atomic<bool> reaper_stop_{false};
   int previous_subreaper_ = 0;
   bool started_ = false;  // Start() was called and Cleanup() has not run since
+  std::vector<std::string> swept_;
 };
 
 }  // namespace strata::testing
