@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 
 namespace strata {
 

@@ -12,9 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "collectors/host_fs.h"
-#include "collectors/metric_spec.h"
-#include "exporter/logging.h"
+#include "base/host_fs.h"
+#include "base/logging.h"
+#include "base/metric_spec.h"
 #include "prometheus/metric_family.h"
 
 namespace CLI {

@@ -18,7 +18,7 @@ struct CatalogueEntry {
 std::vector<CatalogueEntry> MetricCatalogue(
     const std::vector<std::unique_ptr<CollectorModule>>& modules);
 
-// The catalogue as the Markdown table README.md carries.
+// The catalogue as the Markdown table docs/metrics.md carries.
 std::string MetricCatalogueMarkdown(const std::vector<CatalogueEntry>& catalogue);
 
 }  // namespace strata

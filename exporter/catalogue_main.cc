@@ -1,5 +1,5 @@
 // Prints the metric catalogue as Markdown; scripts/update-catalogue puts it
-// into README.md, and a test checks README.md holds exactly this.
+// into docs/metrics.md, and a test checks docs/metrics.md holds exactly this.
 #include <iostream>
 
 #include "collectors/registry.h"

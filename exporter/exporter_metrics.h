@@ -2,7 +2,7 @@
 // identity and the process metrics every Prometheus client library exposes.
 #pragma once
 
-#include "collectors/metric_spec.h"
+#include "base/metric_spec.h"
 
 namespace strata::exporter_metrics {
 

@@ -10,9 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/host_fs.h"
+#include "base/logging.h"
 #include "collectors/collector.h"
-#include "collectors/host_fs.h"
-#include "exporter/logging.h"
 
 namespace CLI {
 class App;

@@ -1,7 +1,7 @@
 // An HTTP/1.1 server on one listening socket, built on libmicrohttpd, that
 // hands every request to a WebHandler-shaped function.
 //
-// Why libmicrohttpd: see "Design decisions" in README.md. Each connection
+// Why libmicrohttpd: see docs/design.md. Each connection
 // gets its own thread (bounded by max_connections), so a slow scrape never
 // delays another. Shutdown stops accepting, lets in-flight requests finish
 // up to a deadline, then closes. Thread-safe.
@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "exporter/logging.h"
+#include "base/logging.h"
 #include "exporter/web_handler.h"
 
 struct MHD_Daemon;

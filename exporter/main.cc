@@ -10,12 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/logging.h"
 #include "collectors/registry.h"
 #include "exporter/build_info.h"
 #include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/listen_address.h"
-#include "exporter/logging.h"
 #include "exporter/process_metrics.h"
 #include "exporter/scraper.h"
 #include "exporter/web_handler.h"

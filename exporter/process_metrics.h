@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 #include "prometheus/metric_family.h"
 
 namespace strata {

@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/logging.h"
 #include "collectors/collector.h"
-#include "exporter/logging.h"
 #include "prometheus/metric_family.h"
 
 namespace strata {

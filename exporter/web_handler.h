@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "exporter/logging.h"
+#include "base/logging.h"
 #include "exporter/process_metrics.h"
 #include "exporter/scraper.h"
 

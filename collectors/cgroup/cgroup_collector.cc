@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <utility>
 
@@ -14,6 +13,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/build_options.h"
+#include "base/user_pattern.h"
 #include "collectors/cgroup/cgroup_metrics.h"
 #include "collectors/cgroup/cgroup_stats.h"
 #include "collectors/cgroup/docker_api.h"
@@ -68,7 +69,7 @@ struct ReportedCgroup {
 class CgroupCollector : public Collector {
  public:
   CgroupCollector(const CollectorContext& context, CgroupCollectorOptions options,
-                  std::regex include, std::regex exclude)
+                  std::unique_ptr<const RE2> include, std::unique_ptr<const RE2> exclude)
       : fs_(context.fs),
         logger_(context.logger),
         options_(std::move(options)),
@@ -87,8 +88,8 @@ class CgroupCollector : public Collector {
   const HostFs& fs_;
   const Logger& logger_;
   const CgroupCollectorOptions options_;
-  const std::regex include_;
-  const std::regex exclude_;
+  const std::unique_ptr<const RE2> include_;
+  const std::unique_ptr<const RE2> exclude_;
   DeviceNames devices_;
   std::unique_ptr<ContainerMetadataCache> engine_;
   bool logged_no_socket_ = false;
@@ -123,7 +124,7 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
   std::vector<std::string> problems;
   std::vector<ReportedCgroup> cgroups;
   for (const std::string& path : walk.paths) {
-    if (!std::regex_search(path, include_) || std::regex_search(path, exclude_)) {
+    if (!SearchUserPattern(*include_, path) || SearchUserPattern(*exclude_, path)) {
       ++filtered;
       continue;
     }
@@ -219,8 +220,11 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
   return status;
 }
 
-absl::Status CgroupCollector::Enrich(std::vector<ReportedCgroup>& cgroups,
-                                     std::vector<prometheus::MetricFamily>& out) {
+absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup>& cgroups,
+                                     [[maybe_unused]] std::vector<prometheus::MetricFamily>& out) {
+#if !STRATA_WITH_DOCKER_API
+  return absl::OkStatus();  // built without an engine client
+#else
   if (options_.docker_socket.empty()) return absl::OkStatus();
   struct stat st;
   if (stat(options_.docker_socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
@@ -263,16 +267,19 @@ absl::Status CgroupCollector::Enrich(std::vector<ReportedCgroup>& cgroups,
   info.EmitTo(out);
   created.EmitTo(out);
   return status;
+#endif
 }
 
 void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
   app.add_option("--collector.cgroup.path-include", options.path_include,
-                 "Regex: only cgroup paths it matches are reported.")
+                 "RE2 regex (Go syntax, as node_exporter's): only cgroup paths it matches "
+                 "anywhere are reported.")
       ->capture_default_str();
-  app.add_option("--collector.cgroup.path-exclude", options.path_exclude,
-                 "Regex: cgroup paths it matches are not reported (default: mount, swap and "
-                 "socket units, login sessions, transient run- scopes, conmon scopes and "
-                 "everything inside a scope).")
+  app.add_option(
+         "--collector.cgroup.path-exclude", options.path_exclude,
+         "RE2 regex: cgroup paths it matches anywhere are not reported (default: mount, swap and "
+         "socket units, login sessions, transient run- scopes, conmon scopes and "
+         "everything inside a scope).")
       ->capture_default_str();
   app.add_option("--collector.cgroup.max-depth", options.max_depth,
                  "Deepest cgroup level walked; the root cgroup is level 0.")
@@ -283,6 +290,7 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "strata_cgroup_skipped{reason=\"cap\"}.")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+#if STRATA_WITH_DOCKER_API
   app.add_option("--collector.cgroup.docker-socket", options.docker_socket,
                  "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
                  "\"podman system service\") to name containers; empty to never ask.")
@@ -291,65 +299,70 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "Container labels copied into strata_container_info as label_<name>; "
                  "comma-separated.")
       ->delimiter(',');
+#endif
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Collector>> NewCgroupCollector(
     const CollectorContext& context, const CgroupCollectorOptions& options) {
-  std::regex include;
-  std::regex exclude;
-  for (auto [pattern, target, flag] :
-       {std::make_tuple(&options.path_include, &include, "--collector.cgroup.path-include"),
-        std::make_tuple(&options.path_exclude, &exclude, "--collector.cgroup.path-exclude")}) {
-    try {
-      *target = std::regex(*pattern, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": \"", *pattern, "\" is not a regex: ", e.what()));
-    }
-  }
-  return std::make_unique<CgroupCollector>(context, options, std::move(include),
-                                           std::move(exclude));
+  absl::StatusOr<std::unique_ptr<const RE2>> include =
+      CompileUserPattern("--collector.cgroup.path-include", options.path_include);
+  if (!include.ok()) return include.status();
+  absl::StatusOr<std::unique_ptr<const RE2>> exclude =
+      CompileUserPattern("--collector.cgroup.path-exclude", options.path_exclude);
+  if (!exclude.ok()) return exclude.status();
+  return std::make_unique<CgroupCollector>(context, options, *std::move(include),
+                                           *std::move(exclude));
 }
+
+namespace {
+
+std::vector<const MetricSpec*> CgroupMetricSpecs() {
+  std::vector<const MetricSpec*> specs = {&m::kModeInfo,
+                                          &m::kSkipped,
+                                          &m::kInfo,
+                                          &m::kCpuUsage,
+                                          &m::kCpuPeriods,
+                                          &m::kCpuThrottledPeriods,
+                                          &m::kCpuThrottledSeconds,
+                                          &m::kCpuLimitCores,
+                                          &m::kCpuWeight,
+                                          &m::kMemoryUsage,
+                                          &m::kMemoryWorkingSet,
+                                          &m::kMemoryRss,
+                                          &m::kMemoryCache,
+                                          &m::kMemorySwap,
+                                          &m::kMemoryLimit,
+                                          &m::kMemoryOomEvents,
+                                          &m::kMemoryOomKills,
+                                          &m::kIoBytes,
+                                          &m::kIoOperations,
+                                          &m::kPids,
+                                          &m::kPidsLimit,
+                                          &m::kPressureCpuWaiting,
+                                          &m::kPressureCpuStalled,
+                                          &m::kPressureMemoryWaiting,
+                                          &m::kPressureMemoryStalled,
+                                          &m::kPressureIoWaiting,
+                                          &m::kPressureIoStalled,
+                                          &m::kCpuLimitCoresSum,
+                                          &m::kMemoryLimitBytesSum};
+  if (STRATA_WITH_DOCKER_API) {  // only the engine names containers
+    specs.push_back(&m::kContainerInfo);
+    specs.push_back(&m::kContainerCreated);
+  }
+  return specs;
+}
+
+}  // namespace
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule() {
   return std::make_unique<OptionsCollectorModule<CgroupCollectorOptions>>(
       CollectorInfo{
-          "cgroup",
-          true,
+          "cgroup", true,
           "CPU, memory, IO, PIDs and pressure of every container, pod, service and VM cgroup",
-          {&m::kModeInfo,
-           &m::kSkipped,
-           &m::kInfo,
-           &m::kCpuUsage,
-           &m::kCpuPeriods,
-           &m::kCpuThrottledPeriods,
-           &m::kCpuThrottledSeconds,
-           &m::kCpuLimitCores,
-           &m::kCpuWeight,
-           &m::kMemoryUsage,
-           &m::kMemoryWorkingSet,
-           &m::kMemoryRss,
-           &m::kMemoryCache,
-           &m::kMemorySwap,
-           &m::kMemoryLimit,
-           &m::kMemoryOomEvents,
-           &m::kMemoryOomKills,
-           &m::kIoBytes,
-           &m::kIoOperations,
-           &m::kPids,
-           &m::kPidsLimit,
-           &m::kPressureCpuWaiting,
-           &m::kPressureCpuStalled,
-           &m::kPressureMemoryWaiting,
-           &m::kPressureMemoryStalled,
-           &m::kPressureIoWaiting,
-           &m::kPressureIoStalled,
-           &m::kCpuLimitCoresSum,
-           &m::kMemoryLimitBytesSum,
-           &m::kContainerInfo,
-           &m::kContainerCreated}},
+          CgroupMetricSpecs()},
       AddCgroupFlags, NewCgroupCollector);
 }
 

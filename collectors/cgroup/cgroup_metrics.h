@@ -1,7 +1,7 @@
 // Metrics of the cgroup collector.
 #pragma once
 
-#include "collectors/metric_spec.h"
+#include "base/metric_spec.h"
 
 namespace strata::cgroup_metrics {
 

@@ -9,9 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/host_fs.h"
 #include "collectors/cgroup/cgroup_parsers.h"
 #include "collectors/cgroup/mounts.h"
-#include "collectors/host_fs.h"
 
 namespace strata {
 

@@ -37,7 +37,8 @@ class ContainerLister {
   virtual absl::StatusOr<std::vector<EngineContainer>> ListContainers() const = 0;
 };
 
-// GET /containers/json over the unix socket at `socket_path` with libcurl,
+// GET /containers/json over the unix socket at `socket_path` with libcurl
+// (docker_api_client.cc, only in builds with STRATA_WITH_DOCKER_API),
 // bounded by `timeout`. Thread-compatible.
 std::unique_ptr<ContainerLister> NewDockerApiLister(std::string socket_path,
                                                     absl::Duration timeout);

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 
 namespace strata {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/host_fs.h"
 #include "collectors/cgroup/mounts.h"
-#include "collectors/host_fs.h"
 
 namespace strata {
 

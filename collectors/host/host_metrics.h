@@ -1,7 +1,7 @@
 // Metrics of the host collector.
 #pragma once
 
-#include "collectors/metric_spec.h"
+#include "base/metric_spec.h"
 
 namespace strata::host_metrics {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "collectors/host_fs.h"
-#include "exporter/logging.h"
+#include "base/host_fs.h"
+#include "base/logging.h"
 
 namespace strata {
 

@@ -1,7 +1,7 @@
 // Metrics of the libvirt collector: per domain, and for the hypervisor host.
 #pragma once
 
-#include "collectors/metric_spec.h"
+#include "base/metric_spec.h"
 
 namespace strata::libvirt_metrics {
 

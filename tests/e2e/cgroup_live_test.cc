@@ -172,10 +172,11 @@ void ExpectBetween(const std::string& exposition, const std::string& series, dou
 
 TEST_F(LiveCgroupTest, ReportsWhatTheKernelReportsUnderAQuota) {
   ExporterProcess exporter;
-  ASSERT_TRUE(exporter.Start(
-      {"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.cgroup",
-       "--collector.cgroup.docker-socket=", "--collector.cgroup.path-include=^/" + name_ + "$"}))
-      << exporter.stderr_text();
+  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
+                                   "--collector.disable-defaults", "--collector.cgroup",
+                                   "--collector.cgroup.path-include=^/" + name_ + "$"};
+  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
   // Let the busy loop run into its quota for a while.
   absl::SleepFor(absl::Seconds(2.5));
 
@@ -234,10 +235,11 @@ TEST_F(LiveCgroupTest, ReportsWhatTheKernelReportsUnderAQuota) {
 
 TEST_F(LiveCgroupTest, AVanishedCgroupIsCountedNotAnError) {
   ExporterProcess exporter;
-  ASSERT_TRUE(exporter.Start(
-      {"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.cgroup",
-       "--collector.cgroup.docker-socket=", "--collector.cgroup.path-include=^/" + name_}))
-      << exporter.stderr_text();
+  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
+                                   "--collector.disable-defaults", "--collector.cgroup",
+                                   "--collector.cgroup.path-include=^/" + name_};
+  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
   // Remove the cgroup between scrapes: it just disappears from the output.
   kill(busy_, SIGKILL);
   waitpid(busy_, nullptr, 0);

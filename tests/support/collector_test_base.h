@@ -15,9 +15,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/host_fs.h"
+#include "base/logging.h"
 #include "collectors/collector.h"
-#include "collectors/host_fs.h"
-#include "exporter/logging.h"
 #include "gtest/gtest.h"
 #include "prometheus/metric_family.h"
 

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "absl/time/clock.h"
+#include "base/build_options.h"
 
 extern char** environ;
 
@@ -31,6 +32,11 @@ int ExitCodeOf(int status) {
 }
 
 }  // namespace
+
+std::vector<std::string> NoContainerEngineFlags() {
+  if (!STRATA_WITH_DOCKER_API) return {};
+  return {"--collector.cgroup.docker-socket="};
+}
 
 std::string ExporterBinary() { return STRATA_EXPORTER_BINARY; }
 

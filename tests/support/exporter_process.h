@@ -53,6 +53,10 @@ class ExporterProcess {
 // Path of the exporter binary under test (set by CMake).
 std::string ExporterBinary();
 
+// The flag that keeps the cgroup collector from asking whatever container
+// engine the test machine runs; none in a build without the engine client.
+std::vector<std::string> NoContainerEngineFlags();
+
 // A command's exit code and standard output, with standard input fed from `input`.
 struct CommandResult {
   int exit_code = -1;

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 
 namespace strata::testing {
 

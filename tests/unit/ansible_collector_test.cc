@@ -1,4 +1,4 @@
-#include "collectors/convergence/ansible_collector.h"
+#include "collectors/ansible/ansible_collector.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "collectors/convergence/ansible_results.h"
+#include "collectors/ansible/ansible_results.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/collector_test_base.h"

@@ -1,4 +1,4 @@
-#include "collectors/convergence/cfengine_collector.h"
+#include "collectors/cfengine/cfengine_collector.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "collectors/convergence/cfengine_summary.h"
+#include "collectors/cfengine/cfengine_summary.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/collector_test_base.h"

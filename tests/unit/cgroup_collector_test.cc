@@ -99,6 +99,18 @@ TEST_F(CgroupCollectorTest, FiltersAndCapAreCounted) {
   EXPECT_THAT(text, Not(HasSubstr("cgroup=\"/system.slice/web.service\"")));
 }
 
+// The filters take node_exporter's (Go's RE2) syntax: a case-insensitive group
+// and a character class, which std::regex refused at start-up.
+TEST_F(CgroupCollectorTest, FiltersTakeNodeExporterPatterns) {
+  CgroupCollectorOptions options;
+  options.path_include = "(?i)^/SYSTEM\\.slice/[[:alpha:]]+\\.service$";
+  auto [status, text] = Collect(options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(text, HasSubstr("cgroup=\"/system.slice/web.service\""));
+  EXPECT_THAT(text, Not(HasSubstr("cgroup=\"/system.slice\"")));
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_skipped{reason=\"filter\"}"), 2);
+}
+
 TEST_F(CgroupCollectorTest, DepthLimitStopsTheWalk) {
   CgroupCollectorOptions options;
   options.max_depth = 1;
@@ -187,6 +199,12 @@ TEST(CgroupCollectorOptions, BadRegexIsAStartUpError) {
   auto collector = NewCgroupCollector({fs, logger}, options);
   ASSERT_FALSE(collector.ok());
   EXPECT_THAT(collector.status().message(), HasSubstr("--collector.cgroup.path-exclude"));
+  // A backreference is valid for std::regex but not RE2 (nor Go).
+  options.path_exclude = "";
+  options.path_include = "(a)\\1";
+  collector = NewCgroupCollector({fs, logger}, options);
+  ASSERT_FALSE(collector.ok());
+  EXPECT_THAT(collector.status().message(), HasSubstr("--collector.cgroup.path-include"));
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-#include "collectors/convergence/chef_collector.h"
+#include "collectors/chef/chef_collector.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "collectors/convergence/chef_report.h"
+#include "collectors/chef/chef_report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/collector_test_base.h"

@@ -1,8 +1,9 @@
-#include "collectors/convergence/drift_baselines.h"
+#include "collectors/drift/drift_baselines.h"
 
-#include "collectors/convergence/drift_hasher.h"
+#include "collectors/drift/drift_hasher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/fake_host_fs.h"
 
 namespace strata {
 namespace {
@@ -254,9 +255,21 @@ TEST(ComparePackages, QualifiedAndBareNamesMatchEachOther) {
   EXPECT_EQ(c.missing, 1);
 }
 
-TEST(Sha256Hex, KnownVectors) {
-  EXPECT_EQ(*Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(*Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+// FIPS 180-2's vectors, the last one handed over in many small chunks.
+TEST(Sha256HexOfFile, KnownVectors) {
+  testing::FakeHostFs fs;
+  fs.set_chunk_size(4096);
+  fs.AddFile(HostRoot::kRootfs, "empty", "");
+  fs.AddFile(HostRoot::kRootfs, "abc", "abc");
+  fs.AddFile(HostRoot::kRootfs, "million", std::string(1000000, 'a'));
+  uint64_t bytes = 0;
+  EXPECT_EQ(*Sha256HexOfFile(fs, HostRoot::kRootfs, "empty", &bytes),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(*Sha256HexOfFile(fs, HostRoot::kRootfs, "abc", nullptr),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(*Sha256HexOfFile(fs, HostRoot::kRootfs, "million", &bytes),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(bytes, 1000000u);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "collectors/convergence/drift_collector.h"
+#include "collectors/drift/drift_collector.h"
 
 #include <sstream>
 
-#include "collectors/convergence/drift_hasher.h"
+#include "collectors/drift/drift_hasher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/fake_host_fs.h"

@@ -148,8 +148,8 @@ namespace {
 // "--flag=" sets the empty string and must not swallow the next argument.
 TEST(Flags, EmptyValueDoesNotConsumeTheNextFlag) {
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--collector.cgroup.docker-socket=", "--path.procfs=/p"},
-           {"--collector.cgroup.docker-socket", "", "--path.procfs=/p"}}) {
+           {"--collector.ansible.results-file=", "--path.procfs=/p"},
+           {"--collector.ansible.results-file", "", "--path.procfs=/p"}}) {
     Parsed parsed = Parse(args);
     ASSERT_EQ(parsed.exit_code, -1) << parsed.err;
     EXPECT_EQ(parsed.flags.paths.procfs, "/p");

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,6 +1,6 @@
-#include "collectors/convergence/image_release.h"
+#include "collectors/image/image_release.h"
 
-#include "collectors/convergence/image_collector.h"
+#include "collectors/image/image_collector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/collector_test_base.h"

@@ -28,7 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "collectors/host_fs.h"
+#include "base/host_fs.h"
 #include "collectors/libvirt/domain_stats.h"
 #include "collectors/libvirt/libvirt_collector.h"
 #include "collectors/libvirt/libvirt_session.h"

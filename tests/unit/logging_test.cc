@@ -1,4 +1,4 @@
-#include "exporter/logging.h"
+#include "base/logging.h"
 
 #include <regex>
 #include <sstream>

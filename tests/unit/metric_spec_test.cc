@@ -1,4 +1,4 @@
-#include "collectors/metric_spec.h"
+#include "base/metric_spec.h"
 
 #include <stdexcept>
 #include <string>

@@ -1,4 +1,4 @@
-#include "collectors/convergence/puppet_collector.h"
+#include "collectors/puppet/puppet_collector.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "collectors/convergence/puppet_reports.h"
+#include "collectors/puppet/puppet_reports.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/fake_host_fs.h"

@@ -1,0 +1,93 @@
+#include "base/logging.h"
+
+#include <ostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace strata {
+namespace {
+
+absl::string_view LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (text == LevelName(level)) return level;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown log level \"", text, "\" (want debug, info, warn or error)"));
+}
+
+std::string LogfmtValue(absl::string_view value) {
+  bool needs_quotes = value.empty();
+  for (unsigned char c : value) {
+    if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f) {
+      needs_quotes = true;
+      break;
+    }
+  }
+  if (!needs_quotes) return std::string(value);
+  std::string out = "\"";
+  for (char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+          absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+Logger::Logger(LogLevel min_level, std::ostream& out) : min_level_(min_level), out_(out) {}
+
+void Logger::Log(LogLevel level, absl::string_view msg,
+                 std::initializer_list<LogField> fields) const {
+  Log(level, msg, absl::MakeConstSpan(fields.begin(), fields.size()));
+}
+
+void Logger::Log(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields) const {
+  if (!Enabled(level)) return;
+  std::string line = absl::StrCat(
+      "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+      " level=", LevelName(level), " msg=", LogfmtValue(msg));
+  for (const LogField& field : fields) {
+    absl::StrAppend(&line, " ", field.first, "=", LogfmtValue(field.second));
+  }
+  line += '\n';
+  absl::MutexLock lock(&mu_);
+  out_ << line << std::flush;
+}
+
+}  // namespace strata

@@ -1,0 +1,60 @@
+// Structured logfmt logging to a stream (stderr in the binary).
+//
+// A Logger is created once at start-up and passed by reference to whatever
+// logs; its level is fixed at construction. Thread-safe: lines written from
+// concurrent scrapes never interleave.
+#pragma once
+
+#include <initializer_list>
+#include <iosfwd>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+
+namespace strata {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Parses "debug", "info", "warn" or "error"; InvalidArgument otherwise.
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
+
+// One key=value pair of a log line; values are quoted when they need it.
+using LogField = std::pair<absl::string_view, std::string>;
+
+class Logger {
+ public:
+  Logger(LogLevel min_level, std::ostream& out);
+
+  bool Enabled(LogLevel level) const { return level >= min_level_; }
+  void Log(LogLevel level, absl::string_view msg,
+           std::initializer_list<LogField> fields = {}) const;
+  void Log(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields) const;
+
+  void Debug(absl::string_view msg, std::initializer_list<LogField> fields = {}) const {
+    Log(LogLevel::kDebug, msg, fields);
+  }
+  void Info(absl::string_view msg, std::initializer_list<LogField> fields = {}) const {
+    Log(LogLevel::kInfo, msg, fields);
+  }
+  void Warn(absl::string_view msg, std::initializer_list<LogField> fields = {}) const {
+    Log(LogLevel::kWarn, msg, fields);
+  }
+  void Error(absl::string_view msg, std::initializer_list<LogField> fields = {}) const {
+    Log(LogLevel::kError, msg, fields);
+  }
+
+ private:
+  const LogLevel min_level_;
+  mutable absl::Mutex mu_;
+  std::ostream& out_ ABSL_GUARDED_BY(mu_);
+};
+
+// Formats one logfmt value: bare when safe, otherwise quoted with escapes.
+std::string LogfmtValue(absl::string_view value);
+
+}  // namespace strata
