@@ -27,16 +27,16 @@ std::string ReadFile(const fs::path& path) {
 
 std::vector<CatalogueEntry> Catalogue() { return MetricCatalogue(AllCollectorModules()); }
 
-TEST(Catalogue, ReadmeHoldsTheGeneratedCatalogue) {
-  const std::string readme = ReadFile(fs::path(STRATA_SOURCE_DIR) / "README.md");
+TEST(Catalogue, DocsHoldTheGeneratedCatalogue) {
+  const std::string doc = ReadFile(fs::path(STRATA_SOURCE_DIR) / "docs" / "metrics.md");
   const std::string begin = "<!-- catalogue:begin -->\n";
   const std::string end = "<!-- catalogue:end -->";
-  size_t from = readme.find(begin);
-  size_t to = readme.find(end);
-  ASSERT_NE(from, std::string::npos) << "README.md lacks " << begin;
-  ASSERT_NE(to, std::string::npos) << "README.md lacks " << end;
+  size_t from = doc.find(begin);
+  size_t to = doc.find(end);
+  ASSERT_NE(from, std::string::npos) << "docs/metrics.md lacks " << begin;
+  ASSERT_NE(to, std::string::npos) << "docs/metrics.md lacks " << end;
   from += begin.size();
-  EXPECT_EQ(readme.substr(from, to - from), MetricCatalogueMarkdown(Catalogue()))
+  EXPECT_EQ(doc.substr(from, to - from), MetricCatalogueMarkdown(Catalogue()))
       << "run scripts/update-catalogue";
 }
 

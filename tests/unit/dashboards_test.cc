@@ -70,14 +70,14 @@ std::vector<fs::path> DashboardFiles() {
   return files;
 }
 
-// Metric names of the catalogue between the README markers.
+// Metric names of the catalogue between the markers of docs/metrics.md.
 std::set<std::string> CatalogueNames() {
-  const std::string readme = ReadFile(kSource / "README.md");
-  const size_t from = readme.find("<!-- catalogue:begin -->");
-  const size_t to = readme.find("<!-- catalogue:end -->");
+  const std::string catalogue = ReadFile(kSource / "docs" / "metrics.md");
+  const size_t from = catalogue.find("<!-- catalogue:begin -->");
+  const size_t to = catalogue.find("<!-- catalogue:end -->");
   std::set<std::string> names;
   if (from == std::string::npos || to == std::string::npos) return names;
-  std::istringstream lines(readme.substr(from, to - from));
+  std::istringstream lines(catalogue.substr(from, to - from));
   const std::regex row("^\\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \\|");
   std::smatch match;
   for (std::string line; std::getline(lines, line);) {

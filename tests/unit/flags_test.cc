@@ -2,7 +2,10 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "collectors/registry.h"
@@ -110,33 +113,71 @@ TEST(Flags, HelpListsEveryCollectorFlag) {
 namespace strata {
 namespace {
 
-// Every flag --help lists is documented in README.md's flag table.
-TEST(Flags, ReadmeDocumentsEveryFlag) {
+// The text of `relative` below the source tree; nullopt when it cannot be read.
+std::optional<std::string> ReadSourceFile(const std::string& relative) {
+  std::ifstream file(std::string(STRATA_SOURCE_DIR) + "/" + relative);
+  if (!file) return std::nullopt;
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Whether a row of a Markdown table in `text` (a line starting with "|") names
+// `flag` in backquotes.
+bool InTableRow(const std::string& text, const std::string& flag) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("|", 0) == 0 && line.find("`" + flag + "`") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Every flag --help lists is documented in a table where a reader looks for
+// it: the exporter's own flags and the --collector.NAME / --no-collector.NAME
+// switches in README.md's flag table, each --collector.NAME.knob in the knob
+// table of docs/collectors/NAME.md.
+TEST(Flags, EveryFlagIsDocumented) {
   std::ostringstream out;
   std::streambuf* saved = std::cout.rdbuf(out.rdbuf());
   Parse({"--help"});
   std::cout.rdbuf(saved);
-  std::ifstream readme_file(std::string(STRATA_SOURCE_DIR) + "/README.md");
-  std::stringstream readme;
-  readme << readme_file.rdbuf();
+  const std::string readme_table = "README.md's flag table";
+  std::map<std::string, std::optional<std::string>> docs;
+  if (std::optional<std::string> readme = ReadSourceFile("README.md")) {
+    // From the "## Flags" heading to the next heading of that level.
+    const size_t from = readme->find("\n## Flags\n");
+    if (from != std::string::npos) {
+      docs[readme_table] = readme->substr(from, readme->find("\n## ", from + 1) - from);
+    }
+  }
+  ASSERT_TRUE(docs[readme_table]) << "README.md has no \"## Flags\" section";
   const std::regex flag(R"(--[a-z][a-z0-9.-]*)");
-  int flags = 0;
+  std::set<std::string> seen;
+  int exporter_flags = 0;
+  int knobs = 0;
   const std::string help = out.str();
   for (auto it = std::sregex_iterator(help.begin(), help.end(), flag); it != std::sregex_iterator();
        ++it) {
-    std::string name = it->str();
-    // Per-collector switches are documented generically as --collector.NAME.
-    bool is_switch = false;
+    const std::string name = it->str();
+    // "--collector." is the start of the placeholder --collector.NAME in help text.
+    if (name.back() == '.' || !seen.insert(name).second) continue;
+    std::string where = readme_table;
     for (const auto& module : AllCollectorModules()) {
       const std::string collector(module->info().name);
-      is_switch =
-          is_switch || name == "--collector." + collector || name == "--no-collector." + collector;
+      if (name.rfind("--collector." + collector + ".", 0) == 0) {
+        where = "docs/collectors/" + collector + ".md";
+        if (!docs.count(where)) docs[where] = ReadSourceFile(where);
+      }
     }
-    if (is_switch) continue;
-    ++flags;
-    EXPECT_NE(readme.str().find("`" + name), std::string::npos) << name << " is not in README.md";
+    ++(where == readme_table ? exporter_flags : knobs);
+    if (!docs[where]) {
+      ADD_FAILURE() << where << " does not exist, so it cannot document " << name;
+      continue;
+    }
+    if (!InTableRow(*docs[where], name)) ADD_FAILURE() << where << " lacks " << name;
   }
-  EXPECT_GT(flags, 10);
+  EXPECT_GT(exporter_flags, 10);
+  EXPECT_GT(knobs, 0);  // the cgroup collector's, even with every STRATA_WITH_* off
 }
 
 }  // namespace
