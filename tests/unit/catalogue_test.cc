@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/build_options.h"
 #include "collectors/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,6 +28,10 @@ std::string ReadFile(const fs::path& path) {
 
 std::vector<CatalogueEntry> Catalogue() { return MetricCatalogue(AllCollectorModules()); }
 
+// docs/metrics.md documents the build with every optional collector.
+constexpr bool kEveryOptionalPartBuilt =
+    STRATA_WITH_LIBVIRT && STRATA_WITH_PUPPET && STRATA_WITH_DRIFT && STRATA_WITH_DOCKER_API;
+
 TEST(Catalogue, DocsHoldTheGeneratedCatalogue) {
   const std::string doc = ReadFile(fs::path(STRATA_SOURCE_DIR) / "docs" / "metrics.md");
   const std::string begin = "<!-- catalogue:begin -->\n";
@@ -36,8 +41,18 @@ TEST(Catalogue, DocsHoldTheGeneratedCatalogue) {
   ASSERT_NE(from, std::string::npos) << "docs/metrics.md lacks " << begin;
   ASSERT_NE(to, std::string::npos) << "docs/metrics.md lacks " << end;
   from += begin.size();
-  EXPECT_EQ(doc.substr(from, to - from), MetricCatalogueMarkdown(Catalogue()))
-      << "run scripts/update-catalogue";
+  const std::string documented = doc.substr(from, to - from);
+  const std::string generated = MetricCatalogueMarkdown(Catalogue());
+  if (kEveryOptionalPartBuilt) {
+    EXPECT_EQ(documented, generated) << "run scripts/update-catalogue";
+    return;
+  }
+  // A build that leaves collectors out documents a subset of the full
+  // build's catalogue, row for row.
+  const std::set<absl::string_view> rows = absl::StrSplit(documented, '\n');
+  for (absl::string_view row : absl::StrSplit(generated, '\n')) {
+    EXPECT_TRUE(rows.count(row)) << "docs/metrics.md lacks: " << row;
+  }
 }
 
 TEST(Catalogue, NamesFollowPrometheusConventions) {

@@ -2,7 +2,7 @@
 // (alerts/strata.rules.yml) are tested artefacts: every dashboard has the
 // variables, units and datasource an import with zero edits needs, every
 // PromQL expression parses (promtool), and every metric an expression names is
-// in the README catalogue or is a recording rule, so a renamed metric breaks
+// in the catalogue (docs/metrics.md) or is a recording rule, so a renamed metric breaks
 // the build rather than a dashboard. Every dashboard also type-checks against
 // Grafana's published schema (tests/grafana/check_dashboard_schema.mjs).
 #include <yaml-cpp/yaml.h>
@@ -421,7 +421,7 @@ TEST(Dashboards, EverySelectorFiltersByJobAndInstance) {
 
 TEST(Dashboards, EveryMetricIsInTheCatalogueOrARecordingRule) {
   const std::set<std::string> known = KnownMetrics();
-  ASSERT_GT(known.size(), 50u) << "README.md catalogue not found";
+  ASSERT_GT(known.size(), 50u) << "docs/metrics.md catalogue not found";
   for (const Dashboard& d : LoadDashboards()) {
     for (const Target& t : Targets(d)) {
       for (const Selector& s : Selectors(t.expr)) {

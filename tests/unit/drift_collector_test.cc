@@ -15,7 +15,13 @@ using ::testing::HasSubstr;
 
 constexpr HostRoot kRoot = HostRoot::kRootfs;
 
-std::string Sha(absl::string_view text) { return *Sha256Hex(text); }
+// The digest of `text` as the collector computes it for a file (checked
+// against FIPS 180-2's vectors in drift_baselines_test.cc).
+std::string Sha(absl::string_view text) {
+  FakeHostFs fs;
+  fs.AddFile(kRoot, "text", std::string(text));
+  return *Sha256HexOfFile(fs, kRoot, "text", nullptr);
+}
 
 // Samples of one family as "label=value,...: value" lines, in order.
 std::vector<std::string> Samples(const std::vector<prometheus::MetricFamily>& families,
