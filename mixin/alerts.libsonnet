@@ -130,7 +130,7 @@ local promql = import 'lib/promql.libsonnet';
             'HypervisorMemoryOvercommitHigh',
             'strata:hypervisor_memory_overcommit:ratio%s > %s' %
             [sel(['scope="running"']), n(cfg.alerts.HypervisorMemoryOvercommitHigh.threshold)],
-            "Hypervisor {{ $labels.instance }} gives running domains more memory than it has.",
+            'Hypervisor {{ $labels.instance }} gives running domains more memory than it has.',
             "Running domains on {{ $labels.instance }} may use {{ $value | humanizePercentage }} of the host's memory.",
           ),
           // Series without a domain label: steal seen inside a guest (host

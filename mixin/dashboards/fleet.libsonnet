@@ -59,8 +59,13 @@ function(cfg)
       g.panel('stat', 'Hosts whose last run failed', [
         ['count(strata_convergence_last_run_success%s == 0) or vector(0)' % sel(), 'hosts'],
       ], 'short', w=4, h=4, defaults=failingThresholds('red')),
-      g.panel('stat', 'Hosts with drift', [['count(%s) or vector(0)' % driftAny, 'hosts']],
-              'short', w=4, h=4, defaults=failingThresholds('orange')),
+      g.panel('stat',
+              'Hosts with drift',
+              [['count(%s) or vector(0)' % driftAny, 'hosts']],
+              'short',
+              w=4,
+              h=4,
+              defaults=failingThresholds('orange')),
       g.panel('stat', 'Collectors failing', [
         ['count(strata_scrape_collector_success%s == 0) or vector(0)' % sel(), 'collectors'],
       ], 'short', w=4, h=4, defaults=failingThresholds('red')),
@@ -72,20 +77,28 @@ function(cfg)
         reduceOptions: { calcs: ['lastNotNull'] },
       }),
       g.panel('bargauge', 'Hosts per image version', [
-        ['sort_desc(count by (image_id, image_version) (strata_image_info%s))' % sel(),
-         '{{image_id}} {{image_version}}'],
+        [
+          'sort_desc(count by (image_id, image_version) (strata_image_info%s))' % sel(),
+          '{{image_id}} {{image_version}}',
+        ],
       ], 'short', w=8, h=8, options={
         orientation: 'horizontal',
         displayMode: 'basic',
         reduceOptions: { calcs: ['lastNotNull'] },
       }),
-      g.panel('table', 'Convergence health per tool', [
-        ['count by (tool) (strata_convergence_last_run_success%s)' % sel(), ''],
-        ['sum by (tool) (strata_convergence_last_run_success%s)' % sel(), ''],
-        ['sum by (tool) (time() - strata_convergence_last_run_timestamp_seconds%s > bool %s)' %
-         [sel(), promql.num(stale)], ''],
-        ['sum by (tool) (strata_convergence_agent_disabled%s)' % sel(), ''],
-      ], 'short', w=8, h=8, options=g.tableOptions,
+      g.panel('table',
+              'Convergence health per tool',
+              [
+                ['count by (tool) (strata_convergence_last_run_success%s)' % sel(), ''],
+                ['sum by (tool) (strata_convergence_last_run_success%s)' % sel(), ''],
+                ['sum by (tool) (time() - strata_convergence_last_run_timestamp_seconds%s > bool %s)' %
+                 [sel(), promql.num(stale)], ''],
+                ['sum by (tool) (strata_convergence_agent_disabled%s)' % sel(), ''],
+              ],
+              'short',
+              w=8,
+              h=8,
+              options=g.tableOptions,
               description='Hosts reporting each tool, how many of their last runs succeeded, how ' +
                           'many have not run for %s, and how many agents are disabled.' % staleText,
               transformations=[
@@ -104,32 +117,52 @@ function(cfg)
                 },
               ]),
       g.row('Overcommit'),
-      g.panel('bargauge', 'Most overcommitted hypervisors: vCPUs (running)', [
-        ['topk(10, %s)' % ratio('strata_hypervisor_vcpus_allocated', 'strata_hypervisor_cpus'),
-         '{{instance}}'],
-      ], 'suffix:x', w=12, h=8,
+      g.panel('bargauge',
+              'Most overcommitted hypervisors: vCPUs (running)',
+              [
+                [
+                  'topk(10, %s)' % ratio('strata_hypervisor_vcpus_allocated', 'strata_hypervisor_cpus'),
+                  '{{instance}}',
+                ],
+              ],
+              'suffix:x',
+              w=12,
+              h=8,
               description='vCPUs of running domains per logical CPU of the host.',
               options=gauge,
               defaults=overcommit(cfg.alerts.HypervisorVCPUOvercommitHigh.threshold,
                                   cfg.vcpuOvercommitRed)),
-      g.panel('bargauge', 'Most overcommitted hypervisors: memory (running)', [
-        ['topk(10, %s)' % ratio('strata_hypervisor_memory_allocated_bytes',
-                                'strata_hypervisor_memory_bytes'),
-         '{{instance}}'],
-      ], 'suffix:x', w=12, h=8,
+      g.panel('bargauge',
+              'Most overcommitted hypervisors: memory (running)',
+              [
+                [
+                  'topk(10, %s)' % ratio('strata_hypervisor_memory_allocated_bytes',
+                                         'strata_hypervisor_memory_bytes'),
+                  '{{instance}}',
+                ],
+              ],
+              'suffix:x',
+              w=12,
+              h=8,
               description='Maximum memory of running domains per byte of host memory.',
               options=gauge,
               defaults=overcommit(cfg.alerts.HypervisorMemoryOvercommitHigh.threshold,
                                   cfg.memoryOvercommitRed)),
       g.row('Drift'),
-      g.panel('table', 'Hosts with drift', [
-        ['sum by (%s) (strata_drift_files%s)' % [g.host(), sel(NOT_MATCHING)], ''],
-        ['sum by (%s) (strata_drift_packages%s)' % [g.host(), sel(NOT_MATCHING)], ''],
-        ['sum by (%s) (strata_convergence_resources%s)' % [g.host(), sel('state="out_of_sync"')], ''],
-        ['max by (%s) (strata_puppet_noop_pending%s)' % [g.host(), sel()], ''],
-      ], 'short', w=24, h=8, options=g.tableOptions,
+      g.panel('table',
+              'Hosts with drift',
+              [
+                ['sum by (%s) (strata_drift_files%s)' % [g.host(), sel(NOT_MATCHING)], ''],
+                ['sum by (%s) (strata_drift_packages%s)' % [g.host(), sel(NOT_MATCHING)], ''],
+                ['sum by (%s) (strata_convergence_resources%s)' % [g.host(), sel('state="out_of_sync"')], ''],
+                ['max by (%s) (strata_puppet_noop_pending%s)' % [g.host(), sel()], ''],
+              ],
+              'short',
+              w=24,
+              h=8,
+              options=g.tableOptions,
               description='Drifted files and packages over all baselines, resources a noop run ' +
-                          'found out of sync, and Puppet\'s noop_pending flag; hosts with none are ' +
+                          "found out of sync, and Puppet's noop_pending flag; hosts with none are " +
                           'hidden.',
               transformations=[
                 { id: 'merge', options: {} },

@@ -22,10 +22,16 @@ function(cfg)
       g.panel('stat', 'Exporter version', [
         ['strata_exporter_build_info%s' % sel(), '{{version}} {{revision}}'],
       ], 'none', w=4, h=4, options=name),
-      g.panel('timeseries', 'CPU steal', [
-        ['rate(strata_host_cpu_steal_seconds_total%s[%s]) / strata_host_cpus%s' % [sel(), RI, sel()],
-         'steal {{instance}}'],
-      ], 'percentunit', w=24,
+      g.panel('timeseries',
+              'CPU steal',
+              [
+                [
+                  'rate(strata_host_cpu_steal_seconds_total%s[%s]) / strata_host_cpus%s' % [sel(), RI, sel()],
+                  'steal {{instance}}',
+                ],
+              ],
+              'percentunit',
+              w=24,
               description="Share of this host's CPU time the hypervisor gave to something else.",
               defaults={ min: 0 }),
       g.row('Exporter'),

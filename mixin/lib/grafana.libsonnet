@@ -65,8 +65,17 @@ function(cfg) {
   row(title):: { type: 'row', title: title, collapsed: false, panels: [], w:: 24, h:: 1 },
 
   // A panel of `kind` whose `targets` are [expr, legend] pairs.
-  panel(kind, title, targets, unit, w=12, h=8, description='', defaults={}, overrides=[],
-        options={}, transformations=null)::
+  panel(kind,
+        title,
+        targets,
+        unit,
+        w=12,
+        h=8,
+        description='',
+        defaults={},
+        overrides=[],
+        options={},
+        transformations=null)::
     local instant = std.member(['table', 'stat', 'bargauge', 'piechart'], kind);
     {
       type: kind,
@@ -120,7 +129,8 @@ function(cfg) {
   dashboard(name, title, description, tags, items, instanceMulti=true)::
     local buildInfo(matchers) = 'strata_exporter_build_info' + promql.matchers(matchers);
     local cluster =
-      queryVariable('cluster', 'Cluster',
+      queryVariable('cluster',
+                    'Cluster',
                     'label_values(%s, %s)' % [buildInfo([cfg.strataSelector]), clusterLabel]) +
       { allValue: '.*', hide: if cfg.showMultiCluster then 0 else 2 };
     local job = queryVariable('job', 'Job', 'label_values(%s, job)' %
