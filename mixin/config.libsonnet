@@ -40,7 +40,7 @@
     // Prepended to every alert name (e.g. 'Strata'); the runbook anchors keep
     // the names without it.
     alertNamePrefix: '',
-    // %s is the alert's name without prefix, in lower case.
+    // %s is the alert's name without prefix, in lower case (write a literal % as %%).
     runbookURLPattern: 'https://github.com/strata-exporter/strata_exporter/blob/main/docs/runbooks.md#%s',
     // Labels every alert carries besides its severity (e.g. { team: 'infra' }).
     alertLabels: {},
