@@ -7,10 +7,11 @@
 //     [--scrape-interval 30s] [--wait-for-first-step] \
 //     [--allow-empty "<uid>/<panel title>"]... DASHBOARD.json...
 //
-// For each dashboard: the time range of its `time` field; the job and
-// instance variables resolved from their label_values() queries, "All"
-// expanding to every value and a single-value variable without a current
-// value taking the first, as on first load; $__interval from the time range
+// For each dashboard: the time range of its `time` field; the cluster, job
+// and instance variables resolved from their label_values() queries, "All"
+// expanding to every value (or to the variable's custom all value, as the
+// cluster variable's .*, even when the query finds none) and a single-value
+// variable without a current value taking the first, as on first load; $__interval from the time range
 // and the panel's width (Grafana's rangeUtil), $__rate_interval from it and
 // the data source's scrape interval. For each panel: every visible target
 // queried (instant or range, as the target says), the results turned into
@@ -90,7 +91,8 @@ function interpolate(text, variables, format) {
 async function resolveVariables(dashboard, prometheus, range) {
   const values = {};
   const models = {};
-  const format = (name, value) =>
+  const verbatim = new Set();  // variables set to their custom all value
+  const format = (name, value) => verbatim.has(name) ? String(value) :
     models[name] ? escaping.interpolateQueryExpr(value, models[name]) : String(value);
   for (const variable of (dashboard.templating && dashboard.templating.list) || []) {
     if (variable.type !== 'query') continue;
@@ -103,10 +105,15 @@ async function resolveVariables(dashboard, prometheus, range) {
     if (variable.sort === 1) options = [...options].sort();  // alphabetical, ascending
     const current = variable.current && variable.current.value;
     const all = [].concat(current || []).includes('$__all');
-    if (options.length === 0) {
+    if (all && variable.includeAll && variable.allValue) {
+      // Grafana offers "All" even when the query finds nothing, and writes a
+      // custom all value (the cluster variable's .*) into queries unescaped.
+      values[variable.name] = variable.allValue;
+      verbatim.add(variable.name);
+    } else if (options.length === 0) {
       values[variable.name] = variable.multi ? [] : '';
     } else if (all && variable.includeAll) {
-      values[variable.name] = variable.allValue ? variable.allValue : options;
+      values[variable.name] = options;
     } else {
       values[variable.name] = variable.multi ? [options[0]] : options[0];
     }

@@ -335,7 +335,7 @@ TEST(Dashboards, EveryExpectedDashboardExistsAsValidJsonWithItsUid) {
   for (const auto& [name, uid] : ExpectedUids()) EXPECT_EQ(seen.count(name), 1u) << name;
 }
 
-TEST(Dashboards, HaveDatasourceJobAndInstanceVariables) {
+TEST(Dashboards, HaveDatasourceClusterJobAndInstanceVariables) {
   for (const Dashboard& d : LoadDashboards()) {
     SCOPED_TRACE(d.path.filename().string());
     ASSERT_TRUE(d.doc.IsObject() && d.doc.HasMember("templating"));
@@ -346,9 +346,15 @@ TEST(Dashboards, HaveDatasourceJobAndInstanceVariables) {
     ASSERT_EQ(variables.count("datasource"), 1u);
     EXPECT_EQ(StringMember(*variables["datasource"], "type"), "datasource");
     EXPECT_EQ(StringMember(*variables["datasource"], "query"), "prometheus");
+    // mixin/config.libsonnet's defaults: strataSelector, and clusterLabel "cluster".
     const std::map<std::string, std::string> queries = {
-        {"job", "label_values(strata_exporter_build_info, job)"},
-        {"instance", "label_values(strata_exporter_build_info{job=~\"$job\"}, instance)"}};
+        {"cluster", "label_values(strata_exporter_build_info{job=~\".*strata.*\"}, cluster)"},
+        {"job",
+         "label_values(strata_exporter_build_info{cluster=~\"$cluster\",job=~\".*strata.*\"}, "
+         "job)"},
+        {"instance",
+         "label_values(strata_exporter_build_info{cluster=~\"$cluster\",job=~\"$job\"}, "
+         "instance)"}};
     for (const auto& [name, query] : queries) {
       ASSERT_EQ(variables.count(name), 1u) << name;
       const rapidjson::Value& v = *variables[name];
@@ -358,6 +364,12 @@ TEST(Dashboards, HaveDatasourceJobAndInstanceVariables) {
           v["query"].IsString() ? v["query"].GetString() : StringMember(v["query"], "query");
       EXPECT_EQ(text, query) << name;
     }
+    // One cluster by default: the variable is hidden, and "All" matches
+    // series without the label too.
+    const rapidjson::Value& cluster = *variables["cluster"];
+    EXPECT_EQ(StringMember(cluster, "allValue"), ".*");
+    EXPECT_TRUE(cluster["includeAll"].GetBool());
+    EXPECT_EQ(cluster["hide"].GetInt(), 2);
   }
 }
 
@@ -403,13 +415,15 @@ TEST(Dashboards, RatesUseRateInterval) {
   }
 }
 
-TEST(Dashboards, EverySelectorFiltersByJobAndInstance) {
+TEST(Dashboards, EverySelectorFiltersByClusterJobAndInstance) {
   for (const Dashboard& d : LoadDashboards()) {
     for (const Target& t : Targets(d)) {
       const std::vector<Selector> selectors = Selectors(t.expr);
       EXPECT_FALSE(selectors.empty()) << t.where << ": " << t.expr;
       for (const Selector& s : selectors) {
         EXPECT_TRUE(s.has_braces) << t.where << ": " << s.metric;
+        EXPECT_THAT(s.matchers, ::testing::HasSubstr("cluster=~\"$cluster\""))
+            << t.where << ": " << s.metric;
         EXPECT_THAT(s.matchers, ::testing::HasSubstr("job=~\"$job\""))
             << t.where << ": " << s.metric;
         EXPECT_THAT(s.matchers, ::testing::HasSubstr("instance=~\"$instance\""))
@@ -417,6 +431,38 @@ TEST(Dashboards, EverySelectorFiltersByJobAndInstance) {
       }
     }
   }
+}
+
+// The label lists of an expression's `by (...)` and `on (...)` (`without` and
+// `ignoring` keep every label they do not name, the cluster among them).
+std::vector<std::string> GroupingLists(const std::string& expr) {
+  std::vector<std::string> lists;
+  const std::regex grouping("\\b(by|on)\\s*\\(([^)]*)\\)");
+  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), grouping);
+       it != std::sregex_iterator(); ++it) {
+    lists.push_back((*it)[2]);
+  }
+  return lists;
+}
+
+// Two clusters' hosts may share an instance name: every join and every
+// aggregation that keeps a host (its list names instance) keeps the cluster.
+TEST(Dashboards, JoinsAndHostAggregationsCarryTheClusterLabel) {
+  std::vector<Target> expressions;
+  for (const Dashboard& d : LoadDashboards()) {
+    for (const Target& t : Targets(d)) expressions.push_back(t);
+  }
+  for (const Rule& rule : Rules()) expressions.push_back({rule.name, rule.expr});
+  int checked = 0;
+  for (const Target& t : expressions) {
+    for (const std::string& list : GroupingLists(t.expr)) {
+      if (!std::regex_search(list, std::regex("\\binstance\\b"))) continue;
+      EXPECT_TRUE(std::regex_search(list, std::regex("\\bcluster\\b")))
+          << t.where << ": (" << list << ") in " << t.expr;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10);
 }
 
 TEST(Dashboards, EveryMetricIsInTheCatalogueOrARecordingRule) {

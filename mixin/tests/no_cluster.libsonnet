@@ -1,0 +1,2 @@
+// No cluster label at all, for config_test.sh.
+{ _config+:: { clusterLabel: '' } }

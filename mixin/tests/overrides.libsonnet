@@ -1,0 +1,18 @@
+// A configuration far from the defaults, for config_test.sh: another cluster
+// label shown on the dashboards, another job selector, an alert name prefix,
+// another runbook location and a changed threshold.
+{
+  _config+:: {
+    clusterLabel: 'k8s_cluster',
+    showMultiCluster: true,
+    strataSelector: 'job="node-strata"',
+    alertNamePrefix: 'Strata',
+    runbookURLPattern: 'https://runbooks.example.com/strata/%s',
+    alertLabels: { team: 'infra' },
+    dashboardUidPrefix: 'acme-strata-',
+    alerts+: {
+      HypervisorVCPUOvercommitHigh+: { threshold: 6, severity: 'critical' },
+      ConvergenceStale+: { toolSeconds+: { chef: 5400 } },
+    },
+  },
+}
