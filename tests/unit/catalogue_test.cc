@@ -47,11 +47,19 @@ TEST(Catalogue, DocsHoldTheGeneratedCatalogue) {
     EXPECT_EQ(documented, generated) << "run scripts/update-catalogue";
     return;
   }
-  // A build that leaves collectors out documents a subset of the full
-  // build's catalogue, row for row.
-  const std::set<absl::string_view> rows = absl::StrSplit(documented, '\n');
+  // A build that leaves collectors out has a subset of the full build's
+  // catalogue: every row is documented, but for the last column, which
+  // names fewer collectors where several share a metric.
+  auto without_collectors = [](absl::string_view row) {
+    absl::ConsumeSuffix(&row, " |");
+    return row.substr(0, row.rfind(" | "));
+  };
+  std::set<absl::string_view> rows;
+  for (absl::string_view row : absl::StrSplit(documented, '\n')) {
+    rows.insert(without_collectors(row));
+  }
   for (absl::string_view row : absl::StrSplit(generated, '\n')) {
-    EXPECT_TRUE(rows.count(row)) << "docs/metrics.md lacks: " << row;
+    EXPECT_TRUE(rows.count(without_collectors(row))) << "docs/metrics.md lacks: " << row;
   }
 }
 
@@ -80,8 +88,13 @@ TEST(Catalogue, GoldenExpositionsUseOnlyCataloguedMetrics) {
   std::map<std::string, const MetricSpec*> by_name;
   for (const CatalogueEntry& entry : Catalogue())
     by_name[std::string(entry.spec->name)] = entry.spec;
+  std::set<std::string> built;
+  for (const auto& module : AllCollectorModules()) built.emplace(module->info().name);
   int families = 0;
   for (const auto& file : fs::directory_iterator(fs::path(STRATA_SOURCE_DIR) / "tests/golden")) {
+    // Goldens are named COLLECTOR-FIXTURE.prom; a build without it skips them.
+    const std::string collector = file.path().filename().string();
+    if (!built.count(collector.substr(0, collector.find('-')))) continue;
     for (absl::string_view line : absl::StrSplit(ReadFile(file.path()), '\n')) {
       if (absl::ConsumePrefix(&line, "# TYPE ")) {
         std::vector<std::string> parts = absl::StrSplit(line, ' ');

@@ -193,8 +193,10 @@ TEST(PuppetReportHead, APrefixNeverGivesAWrongAnswer) {
   EXPECT_LT(answered_from, text.find("logs:") + 10);
 }
 
-// A report of a large catalog: tens of MiB of resource statuses after the head.
+// A report of a large catalog: MiBs of resource statuses after the head.
 // yaml-cpp needs seconds to walk all of it; the head parser stops at the logs.
+// The bulk ends in YAML no parser accepts, so a parse that read it would fail:
+// success shows where the parser stopped, without timing it.
 TEST(PuppetReportHead, AHugeReportIsParsedOnlyAsFarAsItsHead) {
   const std::string real = Fixture(kDrift, kDebianReport);
   std::string text = real.substr(0, real.find("resource_statuses:"));
@@ -202,12 +204,11 @@ TEST(PuppetReportHead, AHugeReportIsParsedOnlyAsFarAsItsHead) {
   const std::string status =
       "    title: x\n    resource_type: File\n    failed: false\n    changed: false\n"
       "    events: []\n    tags:\n    - file\n    - class\n";
-  for (int i = 0; text.size() < (48u << 20); ++i) {
+  for (int i = 0; text.size() < (8u << 20); ++i) {
     absl::StrAppend(&text, "  File[/srv/data/", i, "]:\n", status);
   }
-  const absl::Time start = absl::Now();
+  text += "  File[/srv/broken]: [unclosed, {flow\n";
   auto head = ParsePuppetReportHead(text, true);
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->status, "unchanged");
 }
