@@ -53,9 +53,16 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
   app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
                "Leave out the exporter's own process_* and build metrics.");
   app.add_option("--web.max-requests", flags.max_requests,
-                 "Maximum number of open HTTP connections; more are refused.")
+                 "Maximum number of scrapes served at once; more are answered 503.")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10000u));
+  app.add_option("--web.config.file", flags.web_config_file,
+                 "Path to an exporter-toolkit web config file (TLS, client certificates, basic "
+                 "auth, headers); reloaded on SIGHUP.")
+      ->capture_default_str();
+  app.add_flag("--web.systemd-socket", flags.systemd_socket,
+               "Serve on the sockets systemd passes (socket activation) instead of "
+               "--web.listen-address.");
   AddDurationFlag(app, "--scrape.timeout", flags.scrape_timeout,
                   "Longest time one scrape's collectors may take; lowered to Prometheus' own "
                   "scrape timeout minus --scrape.timeout-offset when it sends one.");

@@ -25,6 +25,8 @@ struct ExporterFlags {
   std::string telemetry_path = "/metrics";
   bool disable_exporter_metrics = false;
   unsigned max_requests = 40;
+  std::string web_config_file;  // empty: plain HTTP, no authentication
+  bool systemd_socket = false;  // listen on the sockets systemd passes
   absl::Duration scrape_timeout = absl::Seconds(10);
   absl::Duration scrape_timeout_offset = absl::Milliseconds(500);
   HostPaths paths;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <regex>
 
 #include "absl/time/clock.h"
@@ -54,6 +55,21 @@ void ExporterProcess::Spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv = ArgvOf(full);
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  // The environment of a socket-activated child, prepared before fork: the
+  // child only writes its own pid into it.
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (passed_fd_ < 0 || (strncmp(*e, "LISTEN_", 7) != 0)) env_text.emplace_back(*e);
+  }
+  if (passed_fd_ >= 0) {
+    env_text.emplace_back("LISTEN_FDS=1");
+    env_text.emplace_back("LISTEN_PID=00000000000000000000");
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char* pid_digits = passed_fd_ >= 0 ? env_text.back().data() + strlen("LISTEN_PID=") : nullptr;
+  const int passed_fd = passed_fd_;
   const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
@@ -64,7 +80,19 @@ void ExporterProcess::Spawn(const std::vector<std::string>& args) {
     dup2(pipe_fds[1], STDERR_FILENO);
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    execve(argv[0], argv.data(), environ);
+    if (passed_fd >= 0) {
+      if (passed_fd != 3) {
+        dup2(passed_fd, 3);
+      } else {
+        fcntl(3, F_SETFD, 0);
+      }
+      char digits[24];
+      int n = 0;
+      for (pid_t self = getpid(); self > 0; self /= 10) digits[n++] = '0' + self % 10;
+      for (int i = 0; i < n; ++i) pid_digits[i] = digits[n - 1 - i];
+      pid_digits[n] = '\0';
+    }
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(pipe_fds[1]);

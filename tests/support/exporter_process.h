@@ -32,6 +32,11 @@ class ExporterProcess {
 
   void Signal(int signal_number) const;
 
+  // Hands `fd` to the next child as descriptor 3, with LISTEN_FDS=1 and
+  // LISTEN_PID naming the child, as systemd's socket activation does.
+  void PassSocket(int fd) { passed_fd_ = fd; }
+  pid_t pid() const { return pid_; }
+
   // Waits for exit; returns the exit code, or 128+signal, or nullopt on timeout.
   std::optional<int> Wait(absl::Duration timeout);
 
@@ -47,6 +52,7 @@ class ExporterProcess {
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   int port_ = 0;
+  int passed_fd_ = -1;
   std::string stderr_;
 };
 

@@ -46,6 +46,18 @@ HttpResult HttpGet(const std::string& url, const HttpGetOptions& options) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  if (!options.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+  }
+  if (!options.client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options.client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options.client_key.c_str());
+  }
+  if (!options.user_password.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERPWD, options.user_password.c_str());
+  }
   if (options.decode_gzip) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (options.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

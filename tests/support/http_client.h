@@ -20,6 +20,13 @@ struct HttpGetOptions {
   bool decode_gzip = false;          // let libcurl ask for and inflate gzip
   std::string method = "GET";
   long timeout_ms = 15000;
+  // HTTPS: the CA that must have signed the server's certificate, and the
+  // client's own certificate and key (PEM files); empty: none.
+  std::string ca_file;
+  std::string client_cert;
+  std::string client_key;
+  // Basic auth as "user:password"; empty: none.
+  std::string user_password;
 };
 
 HttpResult HttpGet(const std::string& url, const HttpGetOptions& options = {});
