@@ -1,5 +1,6 @@
 // strata_exporter: parses flags, builds the enabled collectors, serves
 // /metrics until SIGTERM or SIGINT, then drains in-flight scrapes and exits 0.
+// SIGHUP is logged and otherwise harmless.
 #include <signal.h>
 
 #include <cstdlib>
@@ -23,12 +24,14 @@
 namespace strata {
 namespace {
 
-// Signals that end the exporter; blocked in every thread and taken by sigwait.
+// Signals that end the exporter, and SIGHUP (whose default action would end
+// it silently); blocked in every thread and taken by sigwait.
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -43,7 +46,7 @@ int Run(int argc, char** argv) {
   ParsedCommandLine parsed = ParseCommandLine(argc, argv, flags, modules);
   if (parsed.exit_code >= 0) return parsed.exit_code;
 
-  Logger logger(flags.log_level, std::cerr);
+  Logger logger(flags.log_level, std::cerr, flags.log_format);
   std::unique_ptr<HostFs> host_fs = NewRealHostFs(flags.paths);
   std::unique_ptr<HostFs> own_proc = NewRealHostFs(HostPaths{});
 
@@ -111,7 +114,9 @@ int Run(int argc, char** argv) {
                                           {"telemetry_path", flags.telemetry_path}});
 
   int signal_number = 0;
-  sigwait(&termination, &signal_number);
+  while (sigwait(&termination, &signal_number) == 0 && signal_number == SIGHUP) {
+    logger.Info("SIGHUP received; the exporter keeps running", {{"signal", "SIGHUP"}});
+  }
   logger.Info("shutting down", {{"signal", strsignal(signal_number)}});
 
   // In-flight scrapes end within their own deadline; allow that and a little more.
