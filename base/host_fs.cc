@@ -70,8 +70,10 @@ class RealHostFs : public HostFs {
 
   absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
-    ScopedFd fd(open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) return ErrnoStatus(errno, "open", full);
+    struct stat st;
+    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
     std::string contents;
     // Files in procfs and sysfs report size 0, so read until end of file.
     char buffer[16384];

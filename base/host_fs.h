@@ -50,9 +50,12 @@ class HostFs {
  public:
   virtual ~HostFs() = default;
 
-  // Whole contents of a file. NotFound if it does not exist, PermissionDenied
-  // if it may not be read, ResourceExhausted if larger than the read limit;
-  // the message always names the absolute path.
+  // Whole contents of a regular file. NotFound if it does not exist,
+  // PermissionDenied if it may not be read, ResourceExhausted if larger than
+  // the read limit, FailedPrecondition if it is not a regular file (a FIFO, a
+  // device, a socket, a directory); the message always names the absolute
+  // path. Opened without blocking (O_NONBLOCK|O_CLOEXEC) and checked with
+  // fstat before any read, so a FIFO with no writer cannot hang the caller.
   virtual absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const = 0;
 
   // Names in a directory, sorted, without "." and "..". Same errors as ReadFile.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/utf8.h"
 
 namespace strata {
 namespace {
@@ -32,6 +33,46 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown log level \"", text, "\" (want debug, info, warn or error)"));
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text) {
+  if (text == "logfmt") return LogFormat::kLogfmt;
+  if (text == "json") return LogFormat::kJson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown log format \"", text, "\" (want logfmt or json)"));
+}
+
+std::string JsonString(absl::string_view value) {
+  std::string valid(value);
+  MakeValidUtf8(valid);  // a JSON reader would refuse the line otherwise
+  std::string out = "\"";
+  for (char c : valid) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
 }
 
 std::string LogfmtValue(absl::string_view value) {
@@ -70,7 +111,8 @@ std::string LogfmtValue(absl::string_view value) {
   return out;
 }
 
-Logger::Logger(LogLevel min_level, std::ostream& out) : min_level_(min_level), out_(out) {}
+Logger::Logger(LogLevel min_level, std::ostream& out, LogFormat format)
+    : min_level_(min_level), format_(format), out_(out) {}
 
 void Logger::Log(LogLevel level, absl::string_view msg,
                  std::initializer_list<LogField> fields) const {
@@ -79,13 +121,22 @@ void Logger::Log(LogLevel level, absl::string_view msg,
 
 void Logger::Log(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields) const {
   if (!Enabled(level)) return;
-  std::string line = absl::StrCat(
-      "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " level=", LevelName(level), " msg=", LogfmtValue(msg));
-  for (const LogField& field : fields) {
-    absl::StrAppend(&line, " ", field.first, "=", LogfmtValue(field.second));
+  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  std::string line;
+  if (format_ == LogFormat::kJson) {
+    line = absl::StrCat("{\"ts\":\"", ts, "\",\"level\":\"", LevelName(level),
+                        "\",\"msg\":", JsonString(msg));
+    for (const LogField& field : fields) {
+      absl::StrAppend(&line, ",", JsonString(field.first), ":", JsonString(field.second));
+    }
+    line += "}\n";
+  } else {
+    line = absl::StrCat("ts=", ts, " level=", LevelName(level), " msg=", LogfmtValue(msg));
+    for (const LogField& field : fields) {
+      absl::StrAppend(&line, " ", field.first, "=", LogfmtValue(field.second));
+    }
+    line += '\n';
   }
-  line += '\n';
   absl::MutexLock lock(&mu_);
   out_ << line << std::flush;
 }

@@ -23,6 +23,15 @@ inline constexpr MetricSpec kScrapeCollectorDuration{
     {"collector"},
     "the scrape itself"};
 
+inline constexpr MetricSpec kInvalidUtf8Replacements{
+    "strata_exposition_invalid_utf8_replacements_total",
+    MetricType::Counter,
+    "Ill-formed UTF-8 sequences in the collector's label values or HELP text (from host input "
+    "such as cgroup directory names or file contents), each replaced with U+FFFD before "
+    "serving, since the exporter started.",
+    {"collector"},
+    "the scrape itself"};
+
 inline constexpr MetricSpec kBuildInfo{
     "strata_exporter_build_info",
     MetricType::Gauge,
@@ -66,9 +75,11 @@ inline constexpr MetricSpec kProcessStartTime{
 
 // In catalogue order.
 inline constexpr const MetricSpec* kAll[] = {
-    &kScrapeCollectorSuccess, &kScrapeCollectorDuration, &kBuildInfo,
-    &kProcessCpuSeconds,      &kProcessResidentMemory,   &kProcessVirtualMemory,
-    &kProcessOpenFds,         &kProcessMaxFds,           &kProcessStartTime,
+    &kScrapeCollectorSuccess,  &kScrapeCollectorDuration,
+    &kInvalidUtf8Replacements, &kBuildInfo,
+    &kProcessCpuSeconds,       &kProcessResidentMemory,
+    &kProcessVirtualMemory,    &kProcessOpenFds,
+    &kProcessMaxFds,           &kProcessStartTime,
 };
 
 }  // namespace strata::exporter_metrics

@@ -51,7 +51,8 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
                  "Path under which to expose metrics.")
       ->capture_default_str();
   app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
-               "Leave out the exporter's own process_* and build metrics.");
+               "Leave out the exporter's own process_* metrics (strata_exporter_build_info "
+               "stays: dashboards read it).");
   app.add_option("--web.max-requests", flags.max_requests,
                  "Maximum number of scrapes served at once; more are answered 503.")
       ->capture_default_str()
@@ -82,6 +83,16 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
          },
          "Only log messages at this level or above: debug, info, warn, error.")
       ->default_str("info");
+  app.add_option_function<std::string>(
+         "--log.format",
+         [&flags](const std::string& text) {
+           absl::StatusOr<LogFormat> format = ParseLogFormat(text);
+           if (!format.ok())
+             throw CLI::ValidationError("--log.format", std::string(format.status().message()));
+           flags.log_format = *format;
+         },
+         "Output format of log messages: logfmt or json.")
+      ->default_str("logfmt");
   app.add_flag(
       "--collector.disable-defaults", flags.disable_defaults,
       "Turn off every collector that is on by default; enable some with --collector.NAME.");
@@ -95,8 +106,13 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
                      " (default: ", info.enabled_by_default ? "enabled" : "disabled", ")."));
     module->AddFlags(app);
   }
-  app.set_version_flag("--version", absl::StrCat("strata_exporter version ", kVersion,
-                                                 " (revision ", kRevision, ")"));
+  app.set_version_flag("--version", VersionText());
+}
+
+std::string VersionText() {
+  return absl::StrCat("strata_exporter, version ", kVersion, " (branch: ", kBranch,
+                      ", revision: ", kRevision, ")\n  build date:       ", kBuildDate,
+                      "\n  compiler:         ", kCompiler, "\n  platform:         ", kPlatform);
 }
 
 ParsedCommandLine ParseCommandLine(int argc, char** argv, ExporterFlags& flags,

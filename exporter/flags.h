@@ -31,6 +31,7 @@ struct ExporterFlags {
   absl::Duration scrape_timeout_offset = absl::Milliseconds(500);
   HostPaths paths;
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kLogfmt;
   bool disable_defaults = false;
   // Collectors named on the command line: true for --collector.NAME, false
   // for --no-collector.NAME.
@@ -50,6 +51,10 @@ struct ParsedCommandLine {
   // -1: carry on; otherwise exit with this code (help, version, bad flag).
   int exit_code = -1;
 };
+
+// What --version prints: version, branch and revision, then the build date,
+// compiler and platform, as node_exporter prints its own.
+std::string VersionText();
 
 // Parses argv; prints --help / --version to stdout and a one-line error to
 // stderr for a bad flag.

@@ -1,6 +1,6 @@
 // strata_exporter: parses flags, builds the enabled collectors, serves
 // /metrics until SIGTERM or SIGINT, then drains in-flight scrapes and exits 0.
-// SIGHUP reloads --web.config.file.
+// SIGHUP reloads --web.config.file, and is logged either way.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -28,8 +28,8 @@
 namespace strata {
 namespace {
 
-// Signals that end the exporter, and SIGHUP; blocked in every thread and
-// taken by sigwait.
+// Signals that end the exporter, and SIGHUP (whose default action would end
+// it silently); blocked in every thread and taken by sigwait.
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -73,7 +73,7 @@ int Run(int argc, char** argv) {
   ParsedCommandLine parsed = ParseCommandLine(argc, argv, flags, modules);
   if (parsed.exit_code >= 0) return parsed.exit_code;
 
-  Logger logger(flags.log_level, std::cerr);
+  Logger logger(flags.log_level, std::cerr, flags.log_format);
   const rlim_t open_files = RaiseOpenFileLimit();
 
   // The web config first: a broken one ends start-up with one line, before
@@ -182,7 +182,7 @@ int Run(int argc, char** argv) {
   int signal_number = 0;
   while (sigwait(&termination, &signal_number) == 0 && signal_number == SIGHUP) {
     if (security == nullptr) {
-      logger.Info("SIGHUP: nothing to reload (no --web.config.file)");
+      logger.Info("SIGHUP received; nothing to reload (no --web.config.file)");
       continue;
     }
     absl::StatusOr<std::shared_ptr<const WebSecurity>> loaded =

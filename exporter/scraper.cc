@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -12,28 +11,35 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "base/utf8.h"
 #include "exporter/exporter_metrics.h"
 
 namespace strata {
 
-// A registered collector and what the scraper remembers about it.
-struct Scraper::Slot {
-  std::string name;
-  std::unique_ptr<Collector> collector;
-  // Held for the whole of a Collect() call, so one collector never runs twice at once.
-  std::timed_mutex running;
-  absl::Mutex mu;
-  // The last failure logged at error level; repeats are logged at debug level.
-  std::string last_error ABSL_GUARDED_BY(mu);
-};
-
-// The result one collector run hands back to the scrape that started it.
+// One collection of one collector, shared by every scrape that asked for the
+// collector while it ran.
 struct Scraper::Outcome {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;
   absl::Status status ABSL_GUARDED_BY(mu);
   std::vector<prometheus::MetricFamily> families ABSL_GUARDED_BY(mu);
   absl::Duration duration ABSL_GUARDED_BY(mu);
+};
+
+// A registered collector and what the scraper remembers about it.
+struct Scraper::Slot {
+  std::string name;
+  std::unique_ptr<Collector> collector;
+  absl::Mutex mu;
+  // The collection running now, if any: a scrape that arrives meanwhile waits
+  // for it rather than starting another, so one collector never runs twice
+  // at once and a burst of scrapes costs one collection.
+  std::shared_ptr<Outcome> in_flight ABSL_GUARDED_BY(mu);
+  // What the last failure logged at error level was; repeats of the same
+  // failure are logged at debug level.
+  std::string last_error ABSL_GUARDED_BY(mu);
+  uint64_t invalid_utf8 ABSL_GUARDED_BY(mu) = 0;
+  bool invalid_utf8_logged ABSL_GUARDED_BY(mu) = false;
 };
 
 void MergeSameNameFamilies(std::vector<prometheus::MetricFamily>& sorted) {
@@ -69,21 +75,29 @@ std::vector<std::string> Scraper::names() const {
 }
 
 void Scraper::Run(std::shared_ptr<Slot> slot, std::shared_ptr<Outcome> outcome,
-                  absl::Time deadline) {
+                  const Logger* logger) {
   const absl::Time start = absl::Now();
   absl::Status status;
   std::vector<prometheus::MetricFamily> families;
-  if (!slot->running.try_lock_until(absl::ToChronoTime(deadline))) {
-    status = absl::DeadlineExceededError("its previous collection is still running");
-  } else {
-    try {
-      status = slot->collector->Collect(families);
-    } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("collector threw: ", e.what()));
-    } catch (...) {
-      status = absl::InternalError("collector threw a non-standard exception");
+  try {
+    status = slot->collector->Collect(families);
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat("collector threw: ", e.what()));
+  } catch (...) {
+    status = absl::InternalError("collector threw a non-standard exception");
+  }
+  // The one place every collector's output passes: host bytes become valid
+  // UTF-8 here, before any scrape serialises them.
+  const size_t replaced = MakeFamiliesValidUtf8(families);
+  {
+    absl::MutexLock lock(&slot->mu);
+    slot->in_flight.reset();
+    slot->invalid_utf8 += replaced;
+    if (replaced > 0 && !slot->invalid_utf8_logged) {
+      slot->invalid_utf8_logged = true;
+      logger->Warn("invalid UTF-8 from the host replaced in labels (logged once per collector)",
+                   {{"collector", slot->name}, {"replaced", std::to_string(replaced)}});
     }
-    slot->running.unlock();
   }
   absl::MutexLock lock(&outcome->mu);
   outcome->done = true;
@@ -102,11 +116,15 @@ void Scraper::Report(Slot& slot, const absl::Status& status) const {
     return;
   }
   std::string error(status.message());
-  if (error == slot.last_error) {
+  // Overrunning the deadline reads two ways (it started this scrape, or an
+  // earlier one did), and alternates between them when scrapes come faster
+  // than the collector: one kind of failure, logged at error level once.
+  std::string kind = absl::IsDeadlineExceeded(status) ? "deadline exceeded" : error;
+  if (kind == slot.last_error) {
     logger_.Debug("collector failed", {{"collector", slot.name}, {"err", error}});
   } else {
     logger_.Error("collector failed", {{"collector", slot.name}, {"err", error}});
-    slot.last_error = std::move(error);
+    slot.last_error = std::move(kind);
   }
 }
 
@@ -132,17 +150,24 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
 
   const absl::Time start = absl::Now();
   std::vector<std::shared_ptr<Outcome>> outcomes;
-  // Which collectors an earlier, overrunning scrape still holds, to say so.
-  std::vector<bool> busy;
+  // Which collections an earlier scrape started, to say so when they overrun.
+  std::vector<bool> joined;
   for (const auto& slot : selected) {
-    busy.push_back(!slot->running.try_lock());
-    if (!busy.back()) slot->running.unlock();
+    absl::MutexLock lock(&slot->mu);
+    if (slot->in_flight != nullptr) {
+      outcomes.push_back(slot->in_flight);
+      joined.push_back(true);
+      continue;
+    }
     auto outcome = std::make_shared<Outcome>();
     outcomes.push_back(outcome);
+    joined.push_back(false);
     try {
-      std::thread(Run, slot, outcome, deadline).detach();
+      slot->in_flight = outcome;
+      std::thread(Run, slot, outcome, &logger_).detach();
     } catch (const std::system_error& e) {
-      absl::MutexLock lock(&outcome->mu);
+      slot->in_flight.reset();
+      absl::MutexLock outcome_lock(&outcome->mu);
       outcome->done = true;
       outcome->status = absl::ResourceExhaustedError(absl::StrCat("no thread: ", e.what()));
     }
@@ -151,6 +176,7 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
   std::vector<prometheus::MetricFamily> families;
   FamilyBuilder success(exporter_metrics::kScrapeCollectorSuccess);
   FamilyBuilder duration(exporter_metrics::kScrapeCollectorDuration);
+  FamilyBuilder invalid_utf8(exporter_metrics::kInvalidUtf8Replacements);
   for (size_t i = 0; i < selected.size(); ++i) {
     Outcome& outcome = *outcomes[i];
     absl::Status status;
@@ -160,23 +186,27 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
       if (outcome.mu.AwaitWithDeadline(absl::Condition(&outcome.done), deadline)) {
         status = outcome.status;
         took = outcome.duration;
-        for (auto& family : outcome.families) families.push_back(std::move(family));
+        // Other scrapes may share this collection: copy, never move.
+        families.insert(families.end(), outcome.families.begin(), outcome.families.end());
       } else {
-        // Whatever it produces later is dropped with the outcome.
+        // Whatever it produces later goes to the scrapes still waiting.
         took = absl::Now() - start;
         status = absl::DeadlineExceededError(
             // No duration in the message: a repeated failure must read the
             // same, so it is logged at error level once.
-            busy[i] ? "its previous collection is still running"
-                    : "did not finish within the scrape deadline");
+            joined[i] ? "its previous collection is still running"
+                      : "did not finish within the scrape deadline");
       }
     }
     Report(*selected[i], status);
     success.Add(status.ok() ? 1 : 0, {selected[i]->name});
     duration.Add(absl::ToDoubleSeconds(took), {selected[i]->name});
+    absl::MutexLock lock(&selected[i]->mu);
+    invalid_utf8.Add(static_cast<double>(selected[i]->invalid_utf8), {selected[i]->name});
   }
   success.EmitTo(families);
   duration.EmitTo(families);
+  invalid_utf8.EmitTo(families);
   std::stable_sort(families.begin(), families.end(),
                    [](const auto& a, const auto& b) { return a.name < b.name; });
   MergeSameNameFamilies(families);
@@ -185,8 +215,10 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
 
 bool Scraper::AwaitIdle(absl::Time deadline) const {
   for (const auto& slot : slots_) {
-    if (!slot->running.try_lock_until(absl::ToChronoTime(deadline))) return false;
-    slot->running.unlock();
+    absl::MutexLock lock(&slot->mu);
+    auto idle = [&slot]()
+                    ABSL_SHARED_LOCKS_REQUIRED(slot->mu) { return slot->in_flight == nullptr; };
+    if (!slot->mu.AwaitWithDeadline(absl::Condition(&idle), deadline)) return false;
   }
   return true;
 }

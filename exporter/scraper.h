@@ -3,10 +3,18 @@
 // throw, hang) is reported in strata_scrape_collector_success and
 // strata_scrape_collector_duration_seconds without touching the others.
 //
+// Scrapes that overlap share one collection per collector (coalescing): a
+// scrape that asks for a collector while it is collecting waits for that
+// collection instead of starting another, so a burst of scrapes (or a client
+// looping with a tiny timeout) costs one collection, never one per request.
 // A collector that overruns keeps its thread until it returns; until then
 // later scrapes wait for it only up to their own deadline, so a hung
-// collector never piles up threads or blocks other collectors. Thread-safe:
-// scrapes may run concurrently.
+// collector never piles up threads or blocks other collectors.
+//
+// Every collector's families are made valid UTF-8 (base/utf8.h) as its
+// collection ends, and the replacements are counted per collector in
+// strata_exposition_invalid_utf8_replacements_total. Thread-safe: scrapes
+// may run concurrently.
 #pragma once
 
 #include <memory>
@@ -38,9 +46,10 @@ class Scraper {
   Scraper(const Scraper&) = delete;
   Scraper& operator=(const Scraper&) = delete;
 
-  // Runs the collectors named in `only` (every collector when empty) and
-  // returns their families plus the per-collector scrape metrics, sorted by
-  // name. InvalidArgument when `only` names a collector that is not enabled.
+  // Runs the collectors named in `only` (every collector when empty), or
+  // joins their collections already in flight, and returns their families
+  // plus the per-collector scrape metrics, sorted by name. InvalidArgument
+  // when `only` names a collector that is not enabled.
   absl::StatusOr<std::vector<prometheus::MetricFamily>> Scrape(const std::vector<std::string>& only,
                                                                absl::Time deadline) const;
 
@@ -55,7 +64,7 @@ class Scraper {
   struct Outcome;
 
   static void Run(std::shared_ptr<Slot> slot, std::shared_ptr<Outcome> outcome,
-                  absl::Time deadline);
+                  const Logger* logger);
   void Report(Slot& slot, const absl::Status& status) const;
 
   std::vector<std::shared_ptr<Slot>> slots_;

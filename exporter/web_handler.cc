@@ -15,6 +15,18 @@ namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
+// More query parameters than any scraper sends (one collect[] per collector).
+constexpr size_t kMaxQueryParameters = 64;
+
+// Whether the path part of a raw request target holds an encoded NUL.
+bool HasEncodedNul(absl::string_view raw_target) {
+  const absl::string_view path = raw_target.substr(0, raw_target.find('?'));
+  for (size_t i = 0; i + 2 < path.size(); ++i) {
+    if (path[i] == '%' && path[i + 1] == '0' && path[i + 2] == '0') return true;
+  }
+  return false;
+}
+
 HttpResponse TextResponse(int status, std::string body) {
   HttpResponse response;
   response.status = status;
@@ -52,7 +64,9 @@ WebHandler::WebHandler(WebOptions options, const Scraper& scraper, const Process
     : options_(std::move(options)), scraper_(scraper), process_(process), logger_(logger) {}
 
 HttpResponse WebHandler::Handle(const HttpRequest& request) const {
-  const bool known = request.path == "/" || request.path == options_.telemetry_path;
+  const bool nul =
+      request.path.find('\0') != std::string::npos || HasEncodedNul(request.raw_target);
+  const bool known = !nul && (request.path == "/" || request.path == options_.telemetry_path);
   if (!known) return TextResponse(404, "404 page not found\n");
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = TextResponse(405, "405 method not allowed\n");
@@ -72,33 +86,69 @@ absl::Time WebHandler::Deadline(const HttpRequest& request) const {
     if (from_header > options_.scrape_timeout_offset) {
       from_header -= options_.scrape_timeout_offset;
     }
-    timeout = std::min(timeout, from_header);
+    timeout = std::min(timeout, std::max(from_header, options_.min_scrape_timeout));
   }
   return absl::Now() + timeout;
 }
 
-HttpResponse WebHandler::Metrics(const HttpRequest& request) const {
-  std::vector<std::string> only;
-  for (const auto& [key, value] : request.query) {
-    if (key == "collect[]") only.push_back(value);
+absl::StatusOr<std::vector<std::string>> WebHandler::Selection(const HttpRequest& request) const {
+  if (request.query.size() > kMaxQueryParameters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxQueryParameters, " query parameters"));
   }
-  absl::StatusOr<std::vector<prometheus::MetricFamily>> families =
-      scraper_.Scrape(only, Deadline(request));
+  std::vector<std::string> collect;
+  std::vector<std::string> exclude;
+  for (const auto& [key, value] : request.query) {
+    if (key == "collect[]") collect.push_back(value);
+    if (key == "exclude[]") exclude.push_back(value);
+  }
+  if (exclude.empty()) return collect;
+  if (!collect.empty()) {
+    return absl::InvalidArgumentError("collect[] and exclude[] cannot be combined");
+  }
+  const std::vector<std::string> enabled = scraper_.names();
+  for (const std::string& name : exclude) {
+    if (std::find(enabled.begin(), enabled.end(), name) == enabled.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "collector \"", name, "\" is not enabled (enabled: ", absl::StrJoin(enabled, ", "), ")"));
+    }
+  }
+  std::vector<std::string> kept;
+  for (const std::string& name : enabled) {
+    if (std::find(exclude.begin(), exclude.end(), name) == exclude.end()) kept.push_back(name);
+  }
+  return kept;
+}
+
+HttpResponse WebHandler::Metrics(const HttpRequest& request) const {
+  absl::StatusOr<std::vector<std::string>> only = Selection(request);
+  const bool excluding =
+      std::any_of(request.query.begin(), request.query.end(),
+                  [](const auto& parameter) { return parameter.first == "exclude[]"; });
+  absl::StatusOr<std::vector<prometheus::MetricFamily>> families;
+  if (!only.ok()) {
+    families = only.status();
+  } else if (only->empty() && excluding) {
+    families.emplace();  // every collector excluded; an empty list would mean all
+  } else {
+    families = scraper_.Scrape(*only, Deadline(request));
+  }
   if (!families.ok()) {
     return TextResponse(400, absl::StrCat("bad request: ", families.status().message(), "\n"));
   }
+  // Always: dashboards' variables read the version from it.
+  FamilyBuilder(exporter_metrics::kBuildInfo).Add(1, {kVersion, kRevision}).EmitTo(*families);
   if (options_.exporter_metrics) {
-    FamilyBuilder(exporter_metrics::kBuildInfo).Add(1, {kVersion, kRevision}).EmitTo(*families);
     if (process_ != nullptr) {
       absl::Status status = process_->Collect(*families);
       if (!status.ok()) {
         logger_.Warn("process metrics incomplete", {{"err", std::string(status.message())}});
       }
     }
-    std::stable_sort(families->begin(), families->end(),
-                     [](const auto& a, const auto& b) { return a.name < b.name; });
-    MergeSameNameFamilies(*families);
   }
+  std::stable_sort(families->begin(), families->end(),
+                   [](const auto& a, const auto& b) { return a.name < b.name; });
+  MergeSameNameFamilies(*families);
 
   HttpResponse response;
   response.content_type = kMetricsContentType;

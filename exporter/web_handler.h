@@ -1,6 +1,8 @@
 // What the exporter answers over HTTP, independent of the HTTP library: the
 // landing page at "/", metrics at the telemetry path (exact match), 404
-// elsewhere. Thread-safe.
+// elsewhere (a path holding a NUL, as "%00" decodes to, included). Metrics
+// take node_exporter's collect[] or exclude[] parameters (not both).
+// Thread-safe.
 #pragma once
 
 #include <optional>
@@ -17,7 +19,11 @@ namespace strata {
 
 struct HttpRequest {
   std::string method;
-  std::string path;                                        // without the query string
+  std::string path;  // decoded, without the query string
+  // The request target as received, before decoding, when the server knows
+  // it; lets "%00" in the path be refused even where the server's decoding
+  // has already cut the path at the NUL.
+  std::string raw_target;
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string accept_encoding;
   std::string scrape_timeout_header;  // X-Prometheus-Scrape-Timeout-Seconds
@@ -36,6 +42,12 @@ struct WebOptions {
   absl::Duration scrape_timeout = absl::Seconds(10);
   // Subtracted from Prometheus' scrape timeout header, so the answer arrives in time.
   absl::Duration scrape_timeout_offset = absl::Milliseconds(500);
+  // Lower bound for Prometheus' scrape timeout header: a tinier one would
+  // answer before the collectors could, leaving every collection to outlive
+  // its request.
+  absl::Duration min_scrape_timeout = absl::Seconds(1);
+  // process_* metrics; strata_exporter_build_info is served either way,
+  // since dashboards' variables read it.
   bool exporter_metrics = true;
 };
 
@@ -51,6 +63,10 @@ class WebHandler {
   HttpResponse Metrics(const HttpRequest& request) const;
   HttpResponse LandingPage() const;
   absl::Time Deadline(const HttpRequest& request) const;
+  // The collectors collect[] or exclude[] ask for (empty: every one);
+  // InvalidArgument for both at once, an unknown name, or too many
+  // parameters.
+  absl::StatusOr<std::vector<std::string>> Selection(const HttpRequest& request) const;
 
   const WebOptions options_;
   const Scraper& scraper_;

@@ -226,19 +226,22 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
   return absl::OkStatus();  // built without an engine client
 #else
   if (options_.docker_socket.empty()) return absl::OkStatus();
-  struct stat st;
-  if (stat(options_.docker_socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+  // The socket is the host's, so it lies below --path.rootfs like every other
+  // host path.
+  absl::StatusOr<FileStat> socket = fs_.Stat(HostRoot::kRootfs, options_.docker_socket);
+  if (!socket.ok() || socket->type != FileStat::Type::kSocket) {
     if (!logged_no_socket_) {
       logger_.Debug("no container engine socket; containers are not named",
-                    {{"collector", "cgroup"}, {"socket", options_.docker_socket}});
+                    {{"collector", "cgroup"},
+                     {"socket", fs_.Resolve(HostRoot::kRootfs, options_.docker_socket)}});
       logged_no_socket_ = true;
     }
     return absl::OkStatus();
   }
   logged_no_socket_ = false;
   if (engine_ == nullptr) {
-    engine_ = std::make_unique<ContainerMetadataCache>(
-        NewDockerApiLister(options_.docker_socket, options_.docker_timeout));
+    engine_ = std::make_unique<ContainerMetadataCache>(NewDockerApiLister(
+        fs_.Resolve(HostRoot::kRootfs, options_.docker_socket), options_.docker_timeout));
   }
   std::set<std::string> ids;
   for (const ReportedCgroup& cgroup : cgroups) {
@@ -293,7 +296,8 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
 #if STRATA_WITH_DOCKER_API
   app.add_option("--collector.cgroup.docker-socket", options.docker_socket,
                  "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
-                 "\"podman system service\") to name containers; empty to never ask.")
+                 "\"podman system service\") to name containers, below --path.rootfs; empty "
+                 "to never ask.")
       ->capture_default_str();
   app.add_option("--collector.cgroup.docker-labels", options.docker_labels,
                  "Container labels copied into strata_container_info as label_<name>; "

@@ -63,6 +63,7 @@ absl::StatusOr<std::optional<uint64_t>> ParseMaxOrValue(absl::string_view text) 
   if (trimmed == "max") return std::optional<uint64_t>();
   absl::StatusOr<uint64_t> value = ParseSingleValue(trimmed);
   if (!value.ok()) return value.status();
+  if (*value >= kNoLimitAtOrAbove) return std::optional<uint64_t>();
   return std::optional<uint64_t>(*value);
 }
 
@@ -81,7 +82,7 @@ absl::StatusOr<CpuMax> ParseCpuMax(absl::string_view text) {
   if (fields[0] != "max") {
     uint64_t quota = 0;
     if (!absl::SimpleAtoi(fields[0], &quota)) return Invalid("bad cpu.max quota", fields[0]);
-    result.quota_us = quota;
+    if (quota < kNoLimitAtOrAbove) result.quota_us = quota;
   }
   if (fields.size() == 2 &&
       (!absl::SimpleAtoi(fields[1], &result.period_us) || result.period_us == 0)) {

@@ -21,13 +21,22 @@ absl::StatusOr<std::map<std::string, uint64_t>> ParseFlatKeyed(absl::string_view
 // A file holding one unsigned integer (memory.current, pids.current, ...).
 absl::StatusOr<uint64_t> ParseSingleValue(absl::string_view text);
 
-// One integer or "max" (memory.max, pids.max): nullopt means unlimited.
+// A limit at or above this means "no limit": 2^64-1 (what a cgroup file
+// holds when a tool wrote it meaning "unlimited"), v1's
+// 9223372036854771712 (PAGE_COUNTER_MAX pages, the largest page-aligned
+// signed 64-bit value) and the like. No host has 4 EiB of memory, and pids
+// and CPU quotas are far smaller still.
+inline constexpr uint64_t kNoLimitAtOrAbove = uint64_t{1} << 62;
+
+// One integer or "max" (memory.max, pids.max, v1's memory.limit_in_bytes):
+// nullopt means unlimited, for "max" and for any value of kNoLimitAtOrAbove
+// or more.
 absl::StatusOr<std::optional<uint64_t>> ParseMaxOrValue(absl::string_view text);
 
 // A signed integer (cpu.cfs_quota_us, where -1 means unlimited).
 absl::StatusOr<int64_t> ParseSignedValue(absl::string_view text);
 
-// cpu.max: "$MAX $PERIOD"; quota nullopt when "max".
+// cpu.max: "$MAX $PERIOD"; quota nullopt when "max" or kNoLimitAtOrAbove or more.
 struct CpuMax {
   std::optional<uint64_t> quota_us;
   uint64_t period_us = 100000;

@@ -187,9 +187,8 @@ void ReadV1Memory(CgroupDir& dir, CgroupStats& stats) {
   stats.memory_swap_bytes = Total(memory, "swap");
   stats.memory_working_set_bytes =
       WorkingSet(stats.memory_usage_bytes, Total(memory, "inactive_file"));
-  if (std::optional<uint64_t> limit = dir.Read("memory.limit_in_bytes", ParseSingleValue);
-      limit && static_cast<double>(*limit) < kUnlimitedMemoryBytes) {
-    stats.memory_limit_bytes = static_cast<double>(*limit);
+  if (auto limit = dir.Read("memory.limit_in_bytes", ParseMaxOrValue); limit && *limit) {
+    stats.memory_limit_bytes = static_cast<double>(**limit);
   }
   // v1 counts OOM kills (since 4.13) but has no OOM event counter.
   std::optional<Keyed> oom = dir.Read("memory.oom_control", ParseFlatKeyed);

@@ -57,8 +57,4 @@ absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts
                                             absl::string_view path,
                                             std::vector<std::string>& problems);
 
-// v1 reports "no limit" as the largest page-aligned signed 64-bit value;
-// anything this large is no limit.
-inline constexpr double kUnlimitedMemoryBytes = static_cast<double>(1ULL << 62);
-
 }  // namespace strata

@@ -205,6 +205,12 @@ absl::StatusOr<std::vector<InstalledPackage>> ParseDpkgStatus(absl::string_view 
   if (!text.empty() && text.back() != '\n') {
     return absl::InvalidArgumentError("truncated: the last line has no newline");
   }
+  // dpkg ends every stanza with a blank line, the last one too: a file cut at
+  // the end of a line inside a stanza still lacks it.
+  if (!text.empty() && !absl::EndsWith(text, "\n\n")) {
+    return absl::InvalidArgumentError(
+        "truncated: the last stanza does not end in a blank line, as dpkg writes it");
+  }
   struct Stanza {
     size_t first_line = 0;
     std::string package, status, architecture, multi_arch, version;

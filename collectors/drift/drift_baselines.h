@@ -72,9 +72,9 @@ struct InstalledPackage {
 // "<want> <flag> installed" (want install or hold), named as dpkg-query -W
 // names them: with ":<arch>" when the package is Multi-Arch: same or of a
 // foreign architecture (the native one is dpkg's own). Sorted by name.
-// InvalidArgument naming the line for a truncated database (no final
-// newline), a line that is no "Field: value" nor a continuation, and a
-// stanza without Package or Status, or installed without Version.
+// InvalidArgument naming the line for a truncated database (not ending in
+// the blank line dpkg writes after every stanza), a line that is no "Field: value" nor a
+// continuation, and a stanza without Package or Status, or installed without Version.
 absl::StatusOr<std::vector<InstalledPackage>> ParseDpkgStatus(absl::string_view text);
 
 struct PackageDrift {

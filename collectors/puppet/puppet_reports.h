@@ -33,7 +33,10 @@ struct PuppetSummary {
 
 // Parses the summary. It must be a mapping with time.last_run (Puppet always
 // writes it); every value of resources, events, changes and time must be a
-// number.
+// number. Hostile input is refused (InvalidArgument starting "refused:")
+// before the tree is built: more than 10,000 nodes, collections nested more
+// than 32 deep, or more than 16,384 "[" or "{" (which yaml-cpp's scanner
+// would buffer), so memory per parse stays a few MB whatever the file holds.
 absl::StatusOr<PuppetSummary> ParsePuppetSummary(absl::string_view text);
 
 // The keys at the top of last_run_report.yaml, which Puppet (7.23, and 5.x
@@ -55,7 +58,8 @@ struct PuppetReportHead {
 // it, and then a result is only returned once the parser has passed every
 // key it needs (a cut cannot have shortened a value): until then the answer
 // is Unavailable, meaning "read more". A report without status is
-// InvalidArgument.
+// InvalidArgument. The depth and "[" / "{" bounds of ParsePuppetSummary
+// apply to what the parser reads.
 absl::StatusOr<PuppetReportHead> ParsePuppetReportHead(absl::string_view text, bool whole_file);
 
 // Whether a report belongs to the same run as a summary. Puppet writes both at

@@ -348,9 +348,13 @@ TEST(DriftBadInput, ClearErrorsFailTheCollectorAndNothingElse) {
   std::string big = ReadFile(root / "base/good");
   while (big.size() <= (4 << 20)) big += "# padding to go over the baseline size limit\n";
   WriteFile(root / "base/big", big);
-  // A dpkg database cut off in the middle of a stanza.
-  const std::string status = ReadFile("/var/lib/dpkg/status");
-  WriteFile(root / "var/lib/dpkg/status", status.substr(0, status.size() / 2 + 11));
+  // A dpkg database of its own, cut at the end of a line in the middle of a
+  // stanza: every line complete, the stanza not (this machine's database,
+  // cut at a byte count, could end anywhere).
+  const std::string status =
+      "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.21.22\n\n"
+      "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2\n";
+  WriteFile(root / "var/lib/dpkg/status", status);
   WriteFile(root / "base/packages", DpkgQuery());
   WriteFile(root / "etc/os-release", "ID=debian\nVERSION_ID=12\n");
 
@@ -378,7 +382,8 @@ TEST(DriftBadInput, ClearErrorsFailTheCollectorAndNothingElse) {
   EXPECT_THAT(log, HasSubstr("more than the limit of 4194304"));
   EXPECT_THAT(log, HasSubstr("file baseline absent: stat " + (root / "base/absent").string() +
                              ": No such file or directory"));
-  EXPECT_THAT(log, HasSubstr("dpkg status database: " + (root / "var/lib/dpkg/status").string()));
+  EXPECT_THAT(log, HasSubstr("dpkg status database: " + (root / "var/lib/dpkg/status").string() +
+                             ": truncated"));
 }
 
 TEST(DriftBadInput, BadBaselineFlagIsOneLineAndExit2) {

@@ -3,7 +3,9 @@
 // over real HTTP. Golden expositions live in tests/golden; regenerate them
 // with:  STRATA_UPDATE_GOLDEN=1 ctest --test-dir build -R Golden
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,8 +231,71 @@ TEST(Binary, SigtermAndSigintExitZero) {
   }
 }
 
-// A copy of a fixture whose /proc/meminfo is a FIFO: reading it blocks until
-// the test writes, which holds a scrape in flight for as long as the test wants.
+// SIGHUP's default action ended the process without a word.
+TEST(Binary, SighupIsLoggedAndTheExporterKeepsServing) {
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults"}))
+      << exporter.stderr_text();
+  exporter.Signal(SIGHUP);
+  EXPECT_EQ(exporter.Wait(absl::Milliseconds(500)), std::nullopt);
+  HttpResult result = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.status, 200);
+  EXPECT_THAT(exporter.stderr_text(), HasSubstr("SIGHUP received"));
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+}
+
+// The defect classes of hostile host input, end to end over loopback: bytes
+// that are not UTF-8 in an os-release field and a drift baseline path, and a
+// FIFO where a file belongs. The exposition stays valid for Prometheus
+// (promtool's parser refuses invalid UTF-8), and no scrape waits on the FIFO.
+TEST(Binary, HostileHostInputStillGivesAValidExpositionInTime) {
+  char templ[] = "/tmp/strata-e2e-XXXXXX";
+  const fs::path root = mkdtemp(templ);
+  fs::create_directories(root / "etc");
+  fs::create_directories(root / "base");
+  std::ofstream(root / "etc/os-release") << "ID=debian\nVERSION_ID=\"12-caf\xe9\"\n";
+  std::ofstream(root / "etc/caf\xe9.conf") << "edited\n";
+  // The SHA-256 of "original\n", so the Latin-1 path is reported as modified.
+  std::ofstream(root / "base/sums")
+      << "25718360e05d3c2d0963d1381e9dd4dae5fca789244ee4b9f861adcc0cc96218  /etc/caf\xe9.conf\n";
+  ASSERT_EQ(mkfifo((root / "etc/image-stamp").c_str(), 0600), 0);
+  std::vector<std::string> args = {
+      "--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.image",
+      "--collector.image.stamp-file=/etc/image-stamp", "--path.rootfs=" + root.string()};
+  if (STRATA_WITH_DRIFT) {
+    args.push_back("--collector.drift");
+    args.push_back("--collector.drift.files=etc=/base/sums");
+  }
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  for (int scrape = 0; scrape < 2; ++scrape) {
+    const absl::Time start = absl::Now();
+    HttpResult result = HttpGet(MetricsUrl(exporter.port()));
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.status, 200);
+    ExpectPromtoolClean(result.body);
+    EXPECT_THAT(result.body, HasSubstr("os_version=\"12-caf\xef\xbf\xbd\""));
+    EXPECT_THAT(
+        result.body,
+        HasSubstr("strata_exposition_invalid_utf8_replacements_total{collector=\"image\"}"));
+    if (STRATA_WITH_DRIFT) {
+      EXPECT_THAT(result.body, HasSubstr("path=\"/etc/caf\xef\xbf\xbd.conf\""));
+    }
+  }
+  EXPECT_THAT(exporter.stderr_text(), HasSubstr("etc/image-stamp: not a regular file"));
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
+  fs::remove_all(root);
+}
+
+// A copy of a fixture whose /proc/meminfo, a regular file, cannot be opened
+// until the test allows it: a fanotify permission event (FAN_OPEN_PERM)
+// holds the exporter's open() for as long as the test wants, so a scrape
+// stays in flight. (A FIFO did this before; the exporter now refuses FIFOs
+// without blocking.) Needs CAP_SYS_ADMIN; available() says whether it works.
 class BlockingFixture {
  public:
   BlockingFixture() {
@@ -238,46 +303,62 @@ class BlockingFixture {
     root_ = mkdtemp(templ);
     fs::copy(kHostFixtures / "bare-metal-synthesized", root_, fs::copy_options::recursive);
     meminfo_ = root_ / "proc/meminfo";
-    saved_meminfo_ = ReadFile(meminfo_);
-    fs::remove(meminfo_);
-    mkfifo(meminfo_.c_str(), 0600);
+    fanotify_ = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC);
+    if (fanotify_ >= 0 &&
+        fanotify_mark(fanotify_, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, meminfo_.c_str()) != 0) {
+      close(fanotify_);
+      fanotify_ = -1;
+    }
   }
   ~BlockingFixture() {
-    if (writer_ >= 0) close(writer_);
+    AllowAll();
     fs::remove_all(root_);
   }
+  bool available() const { return fanotify_ >= 0; }
   const fs::path& root() const { return root_; }
 
-  // Waits until the exporter opens the FIFO, and holds the write end, so the
-  // exporter's read blocks until Release(). False if nobody opened it in time.
+  // Waits until the exporter tries to open the file, and holds that open()
+  // until Release(). False if nobody opened it in time.
   bool WaitForReader(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      writer_ = open(meminfo_.c_str(), O_WRONLY | O_NONBLOCK);
-      if (writer_ >= 0) return true;
-      absl::SleepFor(absl::Milliseconds(10));
+    struct pollfd pfd = {fanotify_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) return false;
+    struct fanotify_event_metadata event;
+    if (read(fanotify_, &event, sizeof(event)) != static_cast<ssize_t>(sizeof(event))) {
+      return false;
     }
-    return false;
+    held_ = event.fd;
+    return true;
   }
 
-  // Writes the file's content to the waiting reader and ends the file.
+  // Lets the held open() and every later one go through.
   void Release() {
-    ASSERT_GE(writer_, 0) << "no reader on " << meminfo_;
-    EXPECT_EQ(write(writer_, saved_meminfo_.data(), saved_meminfo_.size()),
-              static_cast<ssize_t>(saved_meminfo_.size()));
-    close(writer_);
-    writer_ = -1;
+    ASSERT_GE(held_, 0) << "no reader on " << meminfo_;
+    AllowAll();
   }
 
  private:
+  void AllowAll() {
+    if (held_ >= 0) {
+      struct fanotify_response response = {held_, FAN_ALLOW};
+      EXPECT_EQ(write(fanotify_, &response, sizeof(response)),
+                static_cast<ssize_t>(sizeof(response)));
+      close(held_);
+      held_ = -1;
+    }
+    // Closing the group allows whatever is still waiting and ends the mark.
+    if (fanotify_ >= 0) close(fanotify_);
+    fanotify_ = -1;
+  }
+
   fs::path root_;
   fs::path meminfo_;
-  std::string saved_meminfo_;
-  int writer_ = -1;
+  int fanotify_ = -1;
+  int held_ = -1;
 };
 
 TEST(Binary, SigtermWaitsForTheInFlightScrape) {
   BlockingFixture fixture;
+  if (!fixture.available()) GTEST_SKIP() << "fanotify permission events need CAP_SYS_ADMIN";
   ExporterProcess exporter;
   ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0", "--scrape.timeout=30s"},
                                     RootFlags(fixture.root()))))
@@ -299,6 +380,7 @@ TEST(Binary, SigtermWaitsForTheInFlightScrape) {
 
 TEST(Binary, HungReadFailsTheCollectorInTimeAndShutdownStillExitsZero) {
   BlockingFixture fixture;
+  if (!fixture.available()) GTEST_SKIP() << "fanotify permission events need CAP_SYS_ADMIN";
   ExporterProcess exporter;
   ASSERT_TRUE(exporter.Start(Concat({"--web.listen-address=127.0.0.1:0", "--scrape.timeout=1s"},
                                     RootFlags(fixture.root()))))

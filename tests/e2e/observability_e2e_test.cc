@@ -219,7 +219,9 @@ class ObservabilityE2eTest : public ::testing::Test {
     Merge({kFixtures / "cfengine/cfengine-3.21-debian12-not-kept/rootfs"}, *root_ / "rootfs");
     const fs::path node_xml = kFixtures / "observability/overcommitted-hypervisor.xml";
     // Container names for the docker and podman containers of the cgroup capture.
-    const fs::path engine_socket = *root_ / "engine.sock";
+    // Below --path.rootfs, where the exporter looks for the host's socket.
+    fs::create_directories(*root_ / "rootfs/run");
+    const fs::path engine_socket = *root_ / "rootfs/run/engine.sock";
     engine_ = new FakeEngine(engine_socket,
                              ReadWholeFile(kFixtures / "observability/engine-containers.json"));
     if (!engine_->ok()) {
@@ -242,7 +244,7 @@ class ObservabilityE2eTest : public ::testing::Test {
                            "--collector.drift",
                            "--collector.drift.files=etc=/var/lib/strata/files.sha256",
                            "--collector.drift.packages=golden=/var/lib/strata/packages.golden",
-                           "--collector.cgroup.docker-socket=" + engine_socket.string(),
+                           "--collector.cgroup.docker-socket=/run/engine.sock",
                            "--collector.libvirt.uri=test://" + node_xml.string(),
                            "--collector.image.stamp-file=/etc/strata/image-stamp",
                            "--path.procfs=" + (*root_ / "proc").string(),

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "base/build_options.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -85,6 +86,47 @@ TEST_F(CgroupCollectorTest, ReadsAV2Cgroup) {
             1);
   EXPECT_EQ(SampleValue(text, "strata_cgroup_committed_cpu_cores{kind=\"service\"}"), 0.5);
 }
+
+// 2^64-1 in memory.max was exported as a limit of 18 EB and summed into the
+// committed memory, so the sum said nothing.
+TEST_F(CgroupCollectorTest, NoLimitValuesAreNeitherLimitsNorCommitted) {
+  const std::string web = "fs/cgroup/system.slice/web.service/";
+  fs_.AddFile(HostRoot::kSys, web + "memory.max", "18446744073709551615\n");
+  fs_.AddFile(HostRoot::kSys, web + "pids.max", "18446744073709551615\n");
+  fs_.AddFile(HostRoot::kSys, web + "cpu.max", "18446744073709551615 100000\n");
+  AddCgroup("/system.slice/db.service");
+  const std::string db = "fs/cgroup/system.slice/db.service/";
+  fs_.AddFile(HostRoot::kSys, db + "memory.max", "1073741824\n");
+  fs_.AddFile(HostRoot::kSys, db + "cpu.max", "200000 100000\n");
+  fs_.AddFile(HostRoot::kSys, db + "pids.max", "9223372036854771712\n");
+  auto [status, text] = Collect();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::string web_label = "{cgroup=\"/system.slice/web.service\"}";
+  const std::string db_label = "{cgroup=\"/system.slice/db.service\"}";
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_memory_limit_bytes" + web_label), std::nullopt);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_pids_limit" + web_label), std::nullopt);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_cpu_limit_cores" + web_label), std::nullopt);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_pids_limit" + db_label), std::nullopt);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_memory_limit_bytes" + db_label), 1073741824);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_committed_memory_bytes{kind=\"service\"}"),
+            1073741824);
+  EXPECT_EQ(SampleValue(text, "strata_cgroup_committed_cpu_cores{kind=\"service\"}"), 2);
+}
+
+#if STRATA_WITH_DOCKER_API
+// stat(2) looked at the exporter's own /var/run/docker.sock, whatever
+// --path.rootfs said.
+TEST_F(CgroupCollectorTest, TheEngineSocketIsLookedForBelowTheRootfs) {
+  CgroupCollectorOptions options;
+  options.docker_socket = "/var/run/docker.sock";
+  CollectorContext context{fs_, logger_};
+  auto collector = NewCgroupCollector(context, options);
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  std::vector<prometheus::MetricFamily> families;
+  ASSERT_TRUE((*collector)->Collect(families).ok());
+  EXPECT_THAT(log_.str(), ::testing::ContainsRegex("socket=/fake/root/+var/run/docker.sock"));
+}
+#endif
 
 TEST_F(CgroupCollectorTest, FiltersAndCapAreCounted) {
   CgroupCollectorOptions options;

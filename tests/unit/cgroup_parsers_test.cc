@@ -263,6 +263,24 @@ TEST(ParseMaxOrValue, MaxMeansUnlimited) {
   }
 }
 
+// What "no limit" looks like when it is a number: 2^64-1, v1's
+// PAGE_COUNTER_MAX in bytes (4 KiB pages), and anything from 2^62 up.
+TEST(ParseMaxOrValue, NumbersThatMeanNoLimitAreUnlimited) {
+  for (const char* text : {"18446744073709551615\n", "9223372036854771712\n",
+                           "9223372036854775807\n", "4611686018427387904\n"}) {
+    SCOPED_TRACE(PrintToString(std::string(text)));
+    absl::StatusOr<std::optional<uint64_t>> value = ParseMaxOrValue(text);
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_FALSE(value->has_value()) << **value;
+  }
+  absl::StatusOr<std::optional<uint64_t>> value = ParseMaxOrValue("4611686018427387903\n");
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, std::optional<uint64_t>(4611686018427387903u));
+  absl::StatusOr<CpuMax> cpu = ParseCpuMax("18446744073709551615 100000\n");
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_FALSE(cpu->quota_us.has_value());
+}
+
 TEST(ParseMaxOrValue, ReadsALimit) {
   absl::StatusOr<std::optional<uint64_t>> value = ParseMaxOrValue("536870912\n");
   ASSERT_TRUE(value.ok()) << value.status();

@@ -196,12 +196,15 @@ TEST(ParseDpkgStatus, TruncatedOrMalformedDatabasesAreErrors) {
   const std::string full = kStatus;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {full.substr(0, full.size() - 30), "truncated"},
-      {"Package: a\nStatus: install ok installed\n", "a is installed but has no Version"},
-      {"Package: a\n", "a has no Status"},
-      {"Status: install ok installed\nVersion: 1\n", "line 1: stanza has no Package"},
-      {"Package: a\nnot a field\n", "line 2"},
-      {" continuation\n", "line 1"},
-      {"Package: a\nStatus: installed\nVersion: 1\n", "is not \"<want> <flag> <status>\""},
+      // Cut at the end of a line: complete lines, but no closing blank line.
+      {full.substr(0, full.find("Version: 3.134\n") + 15), "truncated: the last stanza"},
+      {"Package: a\nStatus: install ok installed\nVersion: 1\n", "truncated: the last stanza"},
+      {"Package: a\nStatus: install ok installed\n\n", "a is installed but has no Version"},
+      {"Package: a\n\n", "a has no Status"},
+      {"Status: install ok installed\nVersion: 1\n\n", "line 1: stanza has no Package"},
+      {"Package: a\nnot a field\n\n", "line 2"},
+      {" continuation\n\n", "line 1"},
+      {"Package: a\nStatus: installed\nVersion: 1\n\n", "is not \"<want> <flag> <status>\""},
   };
   for (const auto& [text, want] : cases) {
     absl::StatusOr<std::vector<InstalledPackage>> got = ParseDpkgStatus(text);

@@ -81,6 +81,27 @@ TEST(Flags, ValuesAreParsed) {
   EXPECT_EQ(parsed.flags.telemetry_path, "/m");
 }
 
+TEST(Flags, LogFormatTakesLogfmtOrJson) {
+  EXPECT_EQ(Parse({}).flags.log_format, LogFormat::kLogfmt);
+  Parsed json = Parse({"--log.format=json"});
+  ASSERT_EQ(json.exit_code, -1) << json.err;
+  EXPECT_EQ(json.flags.log_format, LogFormat::kJson);
+  Parsed bad = Parse({"--log.format=xml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown log format \"xml\" (want logfmt or json)"));
+}
+
+// node_exporter prints version, branch and revision, then build facts.
+TEST(Flags, VersionNamesRevisionBranchBuildDateCompilerAndPlatform) {
+  const std::string text = VersionText();
+  EXPECT_THAT(text, ::testing::StartsWith("strata_exporter, version "));
+  for (const char* part :
+       {"(branch: ", ", revision: ", "build date:", "compiler:", "platform:         linux/"}) {
+    EXPECT_THAT(text, HasSubstr(part)) << text;
+  }
+  EXPECT_TRUE(std::regex_search(text, std::regex(R"(build date: +\d{8}-\d\d:\d\d:\d\d)"))) << text;
+}
+
 TEST(Flags, BadFlagsGiveOneLineAndExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--no-such-flag"},
                                                                 {"--log.level=loud"},

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/time/clock.h"
 #include "base/host_fs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -89,6 +90,29 @@ TEST_F(RealHostFsTest, ReadFileChunksRefusesWhatIsNotARegularFile) {
   EXPECT_THAT(fifo.message(), HasSubstr("not a regular file"));
   EXPECT_TRUE(absl::IsFailedPrecondition(fs_->ReadFileChunks(HostRoot::kRootfs, "dir", ignore)));
   EXPECT_TRUE(absl::IsNotFound(fs_->ReadFileChunks(HostRoot::kRootfs, "absent", ignore)));
+}
+
+// ReadFile opened blocking: a FIFO with no writer left the caller in open()
+// for good.
+TEST_F(RealHostFsTest, ReadFileRefusesWhatIsNotARegularFileWithoutBlocking) {
+  fs::create_directory(root_ / "dir");
+  ASSERT_EQ(mkfifo((root_ / "fifo").c_str(), 0600), 0);  // no writer
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> fifo = fs_->ReadFile(HostRoot::kRootfs, "fifo");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_TRUE(absl::IsFailedPrecondition(fifo.status())) << fifo.status();
+  EXPECT_THAT(fifo.status().message(),
+              HasSubstr((root_ / "fifo").string() + ": not a regular file"));
+  absl::StatusOr<std::string> dir = fs_->ReadFile(HostRoot::kRootfs, "dir");
+  EXPECT_TRUE(absl::IsFailedPrecondition(dir.status())) << dir.status();
+  EXPECT_TRUE(absl::IsNotFound(fs_->ReadFile(HostRoot::kRootfs, "absent").status()));
+  Write("file", "text");
+  EXPECT_EQ(*fs_->ReadFile(HostRoot::kRootfs, "file"), "text");
+  // procfs and sysfs files are regular files of size 0, read to their end.
+  std::unique_ptr<HostFs> proc = NewRealHostFs(HostPaths{});
+  absl::StatusOr<std::string> stat = proc->ReadFile(HostRoot::kProc, "self/stat");
+  ASSERT_TRUE(stat.ok()) << stat.status();
+  EXPECT_FALSE(stat->empty());
 }
 
 TEST_F(RealHostFsTest, ReadFileChunksStopsAtTheConsumersError) {

@@ -1,6 +1,15 @@
 #include "collectors/image/image_release.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
 #include "collectors/image/image_collector.h"
+#include "exporter/scraper.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/collector_test_base.h"
@@ -190,6 +199,45 @@ TEST_F(ImageCollectorTest, BadInputFailsNamingTheFile) {
     Collected c = Collect(fs, "stamp");
     EXPECT_THAT(c.status.message(), HasSubstr("/fake/root/stamp: line 1: IMAGE_ID"));
   }
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A FIFO at /etc/os-release under --path.rootfs left a collector thread in
+// open() for good, and every later scrape waited out its whole deadline.
+TEST(ImageCollectorOnARealTree, AFifoAtOsReleaseFailsAtOnceAndLaterScrapesDoNotWait) {
+  std::string templ = (fs::temp_directory_path() / "strata-fifo-XXXXXX").string();
+  const fs::path root = mkdtemp(templ.data());
+  fs::create_directories(root / "etc");
+  const fs::path fifo = root / "etc/os-release";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::unique_ptr<HostFs> host = testing::RealHostFsWithRootfs(root);
+  std::ostringstream log;
+  Logger logger(LogLevel::kInfo, log);
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"image", NewImageCollector(CollectorContext{*host, logger}, {})});
+  Scraper scraper(std::move(collectors), logger);
+  for (int scrape = 0; scrape < 3; ++scrape) {
+    SCOPED_TRACE(scrape);
+    const absl::Time start = absl::Now();
+    auto families = scraper.Scrape({}, start + absl::Seconds(2));
+    ASSERT_TRUE(families.ok());
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+    EXPECT_EQ(FindSample(*families, "strata_scrape_collector_success", {{"collector", "image"}}),
+              0);
+  }
+  EXPECT_THAT(log.str(), HasSubstr(fifo.string() + ": not a regular file"));
+  // Were a thread still in open(), a writer would let it go.
+  const int unblock = open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  if (unblock >= 0) close(unblock);
+  EXPECT_TRUE(scraper.AwaitIdle(absl::Now() + absl::Seconds(5)));
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "base/logging.h"
 
+#include <algorithm>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rapidjson/document.h"
 
 namespace strata {
 namespace {
@@ -157,6 +159,35 @@ TEST(ParseLogLevel, RejectsOtherValues) {
     absl::StatusOr<LogLevel> level = ParseLogLevel(text);
     EXPECT_TRUE(absl::IsInvalidArgument(level.status())) << level.status();
     EXPECT_THAT(level.status().message(), HasSubstr("\"" + std::string(text) + "\""));
+  }
+}
+
+TEST(Logger, WritesOneJsonObjectPerLine) {
+  std::ostringstream out;
+  Logger logger(LogLevel::kInfo, out, LogFormat::kJson);
+  logger.Warn("disk \"full\"", {{"path", "/srv/caf\xe9"}, {"err", "a\nb\x01"}});
+  const std::string line = out.str();
+  ASSERT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex(R"(^\{"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","level":"warn",)"
+                       R"("msg":"disk \\"full\\"","path":"/srv/caf[^"]+",)"
+                       R"("err":"a\\nb\\u0001"\}\n$)")))
+      << line;
+  rapidjson::Document document;
+  document.Parse(line.data(), line.size() - 1);
+  ASSERT_FALSE(document.HasParseError()) << line;
+  EXPECT_STREQ(document["msg"].GetString(), "disk \"full\"");
+  EXPECT_STREQ(document["err"].GetString(), "a\nb\x01");
+  // Latin-1 from the host becomes U+FFFD: a JSON reader refuses invalid UTF-8.
+  EXPECT_STREQ(document["path"].GetString(), "/srv/caf\xef\xbf\xbd");
+}
+
+TEST(ParseLogFormat, AcceptsLogfmtAndJson) {
+  EXPECT_EQ(*ParseLogFormat("logfmt"), LogFormat::kLogfmt);
+  EXPECT_EQ(*ParseLogFormat("json"), LogFormat::kJson);
+  for (const char* text : {"", "JSON", "text", "logfmt "}) {
+    absl::StatusOr<LogFormat> format = ParseLogFormat(text);
+    EXPECT_TRUE(absl::IsInvalidArgument(format.status())) << text;
   }
 }
 

@@ -6,7 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -16,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/fake_host_fs.h"
 #include "tests/support/family_lookup.h"
+#include "tests/support/peak_memory.h"
 
 namespace strata {
 namespace {
@@ -320,6 +325,76 @@ TEST(PuppetDisableLock, Contents) {
       EXPECT_THAT(std::string(message.status().message()), HasSubstr(c.message));
     }
   }
+}
+
+// The recursive parser overflowed the stack on this and killed the process.
+TEST(PuppetDisableLock, DeepNestingIsAnErrorNotACrash) {
+  for (const std::string& text :
+       {std::string(65536, '['), std::string(kPuppetLockMaxBytes - 1, '[') + "1",
+        "{\"a\":" + std::string(65536, '[')}) {
+    auto message = ParsePuppetDisableLock(text);
+    ASSERT_FALSE(message.ok());
+    EXPECT_THAT(std::string(message.status().message()), HasSubstr("not JSON"));
+  }
+}
+
+// --- Hostile YAML: refused with a clear error, in bounded memory ------------------------
+
+// 1 MiB of each shape cost yaml-cpp 100 to 250 MB before the bounds.
+std::vector<std::pair<std::string, std::string>> HostileYaml() {
+  const size_t size = 1 << 20;
+  std::vector<std::pair<std::string, std::string>> cases;
+  std::string s;
+  while (s.size() < size) s += "[a,";
+  cases.push_back({"nested flow sequences", s});
+  s = "{";
+  while (s.size() < size) s += "{a: ";
+  cases.push_back({"nested flow mappings", s});
+  cases.push_back({"brackets only", std::string(size, '[')});
+  s = "version:\n  puppet: [";
+  while (s.size() < size) s += "[],";
+  cases.push_back({"a flat list of 350,000 nodes", s + "]\n"});
+  s.clear();
+  for (int i = 0; s.size() < size; ++i) s += std::string(2 * (i % 100), ' ') + "a:\n";
+  cases.push_back({"nested block mappings", s});
+  return cases;
+}
+
+TEST(PuppetHostileYaml, RefusedWithAClearErrorInBoundedMemory) {
+  for (const auto& [name, text] : HostileYaml()) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<PuppetSummary> summary;
+    absl::StatusOr<PuppetReportHead> head;
+    std::optional<long> growth = testing::PeakRssGrowthBytes([&] {
+      summary = ParsePuppetSummary(text);
+      head = ParsePuppetReportHead(text, /*whole_file=*/true);
+    });
+    ASSERT_FALSE(summary.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(summary.status())) << summary.status();
+    EXPECT_THAT(std::string(summary.status().message()),
+                ::testing::AnyOf(HasSubstr("refused: "), HasSubstr("not valid YAML")));
+    EXPECT_FALSE(head.ok());
+    if (!growth.has_value()) GTEST_SKIP() << "this kernel cannot reset the peak RSS";
+    // The input is 1 MiB and a copy of it; allow for the allocator.
+    EXPECT_LT(*growth, 16 << 20) << "peak RSS grew by " << (*growth >> 20) << " MiB";
+  }
+}
+
+TEST(PuppetHostileYaml, TheBoundsSayWhatWasPassed) {
+  auto summary = ParsePuppetSummary(std::string(1 << 20, '['));
+  EXPECT_THAT(std::string(summary.status().message()),
+              HasSubstr("refused: more than 16384 flow collection openers"));
+  std::string deep = "a:\n";
+  for (int i = 1; i < 40; ++i) deep += std::string(2 * i, ' ') + "a:\n";
+  summary = ParsePuppetSummary(deep);
+  EXPECT_THAT(std::string(summary.status().message()),
+              HasSubstr("refused: collections nested deeper than 32 levels"));
+  std::string wide = "time:\n";
+  for (int i = 0; i < 6000; ++i) wide += absl::StrCat("  k", i, ": 1\n");
+  summary = ParsePuppetSummary(wide);
+  EXPECT_THAT(std::string(summary.status().message()), HasSubstr("refused: more than 10000"));
+  // The real summaries still parse.
+  EXPECT_TRUE(ParsePuppetSummary(Fixture(kDrift, kDebianSummary)).ok());
 }
 
 TEST(TruncateLabelValue, NeverSplitsACharacter) {

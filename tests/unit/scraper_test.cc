@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,7 +21,7 @@ constexpr MetricSpec kValue{"test_value", prometheus::MetricType::Gauge, "A test
 // Emits test_value=`value`, or fails, throws or blocks, as configured.
 class FakeCollector : public Collector {
  public:
-  enum class Mode { kOk, kFail, kThrow, kBlock, kPartial };
+  enum class Mode { kOk, kFail, kThrow, kBlock, kPartial, kSlow };
   FakeCollector(Mode mode, double value, absl::Notification* release = nullptr)
       : mode_(mode), value_(value), release_(release) {}
 
@@ -37,6 +38,10 @@ class FakeCollector : public Collector {
         return absl::UnavailableError("backend down");
       case Mode::kThrow:
         throw std::runtime_error("boom");
+      case Mode::kSlow:
+        absl::SleepFor(absl::Milliseconds(30));
+        FamilyBuilder(kValue).Add(value_).EmitTo(out);
+        return absl::OkStatus();
       case Mode::kBlock:
         release_->WaitForNotification();
         FamilyBuilder(kValue).Add(value_).EmitTo(out);
@@ -202,6 +207,111 @@ TEST_F(ScraperTest, ConcurrentScrapesEachGetEveryCollector) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(good.load(), 8);
+}
+
+// Eight concurrent scrapes each started a collection of their own (run one
+// after another); now they share the one in flight.
+TEST_F(ScraperTest, ConcurrentScrapesShareOneCollection) {
+  absl::Notification release;
+  auto blocking = std::make_unique<FakeCollector>(FakeCollector::Mode::kBlock, 4, &release);
+  FakeCollector* collector = blocking.get();
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"a", std::move(blocking)});
+  Scraper scraper(std::move(collectors), logger_);
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(10));
+      if (families.ok() && Values(*families) == std::vector<double>{4} &&
+          Sample(*families, "strata_scrape_collector_success", "a") == 1) {
+        ++good;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // every scrape is waiting by now
+  release.Notify();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 8);
+  EXPECT_EQ(collector->calls(), 1);
+  ASSERT_TRUE(scraper.AwaitIdle(absl::Now() + absl::Seconds(5)));
+  // The next scrape, after it, collects afresh.
+  ASSERT_TRUE(scraper.Scrape({}, absl::Now() + absl::Seconds(5)).ok());
+  EXPECT_EQ(collector->calls(), 2);
+}
+
+// Scrapes faster than the collector alternated between "did not finish" and
+// "previous collection still running", and each change was an error line.
+TEST_F(ScraperTest, TinyDeadlinesInALoopLogTheOverrunOnce) {
+  auto slow = std::make_unique<FakeCollector>(FakeCollector::Mode::kSlow, 1);
+  FakeCollector* collector = slow.get();
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"slow", std::move(slow)});
+  Scraper scraper(std::move(collectors), logger_);
+  for (int i = 0; i < 40; ++i) {
+    auto families = scraper.Scrape({}, absl::Now() + absl::Milliseconds(1));
+    ASSERT_TRUE(families.ok());
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(scraper.AwaitIdle(absl::Now() + absl::Seconds(5)));
+  const std::string log = log_.str();
+  auto count = [&log](const std::string& what) {
+    size_t n = 0;
+    for (size_t pos = 0; (pos = log.find(what, pos)) != std::string::npos; ++pos) ++n;
+    return n;
+  };
+  // An error line only after a recovery: a scrape that joined a collection
+  // just as it ended may succeed, which is news worth a line.
+  EXPECT_EQ(count("level=error"), 1 + count("collector recovered")) << log;
+  EXPECT_LT(count("level=error"), 5u) << log;
+  // One collection at a time, never one per scrape.
+  EXPECT_LT(collector->calls(), 20);
+}
+
+constexpr MetricSpec kNamed{
+    "test_named", prometheus::MetricType::Gauge, "A test value with a name.", {"name"}, ""};
+
+// Emits one sample whose label holds the given bytes.
+class LabelCollector : public Collector {
+ public:
+  explicit LabelCollector(std::string value) : value_(std::move(value)) {}
+  absl::Status Collect(std::vector<prometheus::MetricFamily>& out) override {
+    FamilyBuilder(kNamed).Add(1, {value_}).EmitTo(out);
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::string value_;
+};
+
+TEST_F(ScraperTest, InvalidUtf8IsReplacedAndCountedPerCollector) {
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"latin1", std::make_unique<LabelCollector>("caf\xe9 cr\xe8me")});
+  collectors.push_back({"clean", std::make_unique<LabelCollector>("caf\xc3\xa9")});
+  Scraper scraper(std::move(collectors), logger_);
+  for (int scrape = 1; scrape <= 2; ++scrape) {
+    auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(5));
+    ASSERT_TRUE(families.ok());
+    std::vector<std::string> values;
+    for (const auto& f : *families) {
+      if (f.name != "test_named") continue;
+      for (const auto& m : f.metric) values.push_back(m.label[0].value);
+    }
+    EXPECT_THAT(values,
+                ::testing::UnorderedElementsAre("caf\xef\xbf\xbd cr\xef\xbf\xbdme", "caf\xc3\xa9"));
+    for (const auto& f : *families) {
+      if (f.name != "strata_exposition_invalid_utf8_replacements_total") continue;
+      ASSERT_EQ(f.metric.size(), 2u);
+      for (const auto& m : f.metric) {
+        EXPECT_EQ(m.counter.value, m.label[0].value == "latin1" ? 2 * scrape : 0);
+      }
+    }
+  }
+  // Logged once, at warn level, naming the collector.
+  const std::string log = log_.str();
+  EXPECT_EQ(log.find("invalid UTF-8"), log.rfind("invalid UTF-8")) << log;
+  EXPECT_THAT(log, HasSubstr("level=warn msg=\"invalid UTF-8 from the host replaced"));
+  EXPECT_THAT(log, HasSubstr("collector=latin1"));
 }
 
 }  // namespace

@@ -100,11 +100,86 @@ TEST_F(WebHandlerTest, CollectRestrictsAndRejectsUnknownNames) {
   EXPECT_THAT(unknown.body, HasSubstr("\"nope\" is not enabled"));
 }
 
-TEST_F(WebHandlerTest, ExporterMetricsCanBeDisabled) {
+// Dashboards' variables read the version from build_info, so it stays.
+TEST_F(WebHandlerTest, DisablingExporterMetricsKeepsBuildInfo) {
   WebOptions options;
   options.exporter_metrics = false;
   HttpResponse response = Get("/metrics", {{"collect[]", "up"}}, options);
-  EXPECT_THAT(response.body, Not(HasSubstr("strata_exporter_build_info")));
+  EXPECT_THAT(response.body, HasSubstr("strata_exporter_build_info{version="));
+  EXPECT_THAT(response.body, Not(HasSubstr("process_")));
+}
+
+TEST_F(WebHandlerTest, ExcludeLeavesCollectorsOutAsNodeExporterDoes) {
+  HttpResponse no_slow = Get("/metrics", {{"exclude[]", "slow"}});
+  EXPECT_EQ(no_slow.status, 200);
+  EXPECT_THAT(no_slow.body, HasSubstr("strata_scrape_collector_success{collector=\"up\"} 1"));
+  EXPECT_THAT(no_slow.body, Not(HasSubstr("collector=\"slow\"")));
+
+  HttpResponse none = Get("/metrics", {{"exclude[]", "slow"}, {"exclude[]", "up"}});
+  EXPECT_EQ(none.status, 200);
+  EXPECT_THAT(none.body, Not(HasSubstr("strata_scrape_collector_success")));
+  EXPECT_THAT(none.body, HasSubstr("strata_exporter_build_info"));
+
+  HttpResponse unknown = Get("/metrics", {{"exclude[]", "nope"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_THAT(unknown.body, HasSubstr("\"nope\" is not enabled"));
+
+  HttpResponse both = Get("/metrics", {{"collect[]", "up"}, {"exclude[]", "slow"}});
+  EXPECT_EQ(both.status, 400);
+  EXPECT_THAT(both.body, HasSubstr("collect[] and exclude[] cannot be combined"));
+}
+
+TEST_F(WebHandlerTest, TooManyQueryParametersIsABadRequest) {
+  std::vector<std::pair<std::string, std::string>> query(65, {"collect[]", "up"});
+  HttpResponse response = Get("/metrics", query);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(response.body, HasSubstr("more than 64 query parameters"));
+  query.resize(64);
+  EXPECT_EQ(Get("/metrics", query).status, 200);
+}
+
+// libmicrohttpd decodes "%00" and the path ends there: "/metrics%00junk"
+// served metrics.
+TEST_F(WebHandlerTest, NulInThePathIsNotFound) {
+  EXPECT_EQ(Get(std::string("/metrics\0junk", 13)).status, 404);
+  EXPECT_EQ(Get(std::string("/\0", 2)).status, 404);
+  WebHandler handler({}, *scraper_, nullptr, logger_);
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/metrics";
+  request.query = {{"collect[]", "up"}};
+  for (const char* raw : {"/metrics%00junk", "/metrics%00", "/%00/../metrics"}) {
+    SCOPED_TRACE(raw);
+    request.raw_target = raw;
+    EXPECT_EQ(handler.Handle(request).status, 404);
+  }
+  request.raw_target = "/metrics?collect[]=up&x=%00";  // only the path counts
+  EXPECT_EQ(handler.Handle(request).status, 200);
+}
+
+// A client sending "X-Prometheus-Scrape-Timeout-Seconds: 0.001" in a loop
+// got an answer before any collector finished, and left every collection
+// running after its request.
+TEST(WebHandlerTimeoutFloor, ATinyTimeoutIsRaisedSoCollectionsEndWithTheirRequest) {
+  std::ostringstream log;
+  Logger logger(LogLevel::kInfo, log);
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"medium", std::make_unique<UpCollector>(absl::Milliseconds(300))});
+  Scraper scraper(std::move(collectors), logger);
+  WebHandler handler({}, scraper, nullptr, logger);
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/metrics";
+  for (const char* header : {"0.001", "0.0000001", "0.5"}) {
+    SCOPED_TRACE(header);
+    request.scrape_timeout_header = header;
+    HttpResponse response = handler.Handle(request);
+    EXPECT_THAT(response.body,
+                HasSubstr("strata_scrape_collector_success{collector=\"medium\"} 1"));
+    // Nothing outlives the request.
+    EXPECT_TRUE(scraper.AwaitIdle(absl::Now()));
+  }
+  EXPECT_EQ(log.str(), "");
 }
 
 TEST_F(WebHandlerTest, GzipWhenAccepted) {
@@ -130,7 +205,8 @@ TEST_F(WebHandlerTest, PrometheusTimeoutHeaderShortensTheDeadline) {
   request.method = "GET";
   request.path = "/metrics";
   request.query = {{"collect[]", "slow"}, {"collect[]", "up"}};
-  // 0.8 s minus the 0.5 s offset: the 2 s collector overruns, the other does not.
+  // 0.8 s minus the 0.5 s offset, raised to the 1 s floor: the 2 s collector
+  // overruns, the other does not.
   request.scrape_timeout_header = "0.8";
   const absl::Time start = absl::Now();
   HttpResponse response = handler.Handle(request);
