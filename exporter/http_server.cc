@@ -8,6 +8,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -17,8 +18,20 @@
 namespace strata {
 namespace {
 
-// Marks a request that OnRequest has counted as in flight.
-char kCounted;
+// What the server keeps per request (libmicrohttpd's request context): made
+// when the request line arrives, freed when the request completes.
+struct RequestState {
+  // The target as the client sent it, before percent-decoding: libmicrohttpd
+  // decodes "%00" and cuts the path there, so only this shows it was sent.
+  std::string raw_target;
+  bool counted = false;  // OnRequest counted it as in flight
+};
+
+void* OnRequestLine(void* /*cls*/, const char* uri, MHD_Connection* /*connection*/) {
+  auto* request = new RequestState;
+  request->raw_target = uri != nullptr ? uri : "";
+  return request;
+}
 
 MHD_Result CollectQueryArgument(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* query = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
@@ -133,7 +146,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(int listen_fd, Han
       &HttpServerCallbacks::OnCompleted, server.get(), MHD_OPTION_NOTIFY_CONNECTION,
       &HttpServerCallbacks::OnConnection, server.get(), MHD_OPTION_CONNECTION_LIMIT,
       options.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, options.idle_timeout_seconds,
-      MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+      MHD_OPTION_URI_LOG_CALLBACK, &OnRequestLine, nullptr,
+      // Room for a request line with hundreds of query parameters (each takes
+      // a header record in the connection's pool), so the handler can answer
+      // 400; a line too long for it gets libmicrohttpd's 414. With the
+      // default 32 KiB, a few thousand parameters closed the connection
+      // without any answer.
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(256 << 10), MHD_OPTION_ARRAY,
+      tls_options, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     close(listen_fd);
     server->listen_fd_ = -1;
@@ -289,10 +309,15 @@ MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
                                           const char* /*upload_data*/, size_t* upload_data_size,
                                           void** request_state) {
   auto* self = static_cast<HttpServer*>(cls);
-  if (*request_state == nullptr) {
+  auto* request_line = static_cast<RequestState*>(*request_state);
+  if (request_line == nullptr) {  // OnRequestLine always runs first; never trust it blindly
+    request_line = new RequestState;
+    *request_state = request_line;
+  }
+  if (!request_line->counted) {
     // First call: headers only. Answering now would make libmicrohttpd close
     // the connection, so wait for the call that follows the (empty) body.
-    *request_state = &kCounted;
+    request_line->counted = true;
     absl::MutexLock lock(&self->mu_);
     ++self->in_flight_;
     return MHD_YES;
@@ -318,6 +343,7 @@ MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
   HttpRequest request;
   request.method = method;
   request.path = url;
+  request.raw_target = request_line->raw_target;
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQueryArgument,
                             &request.query);
   request.accept_encoding = HeaderValue(connection, "Accept-Encoding");
@@ -369,8 +395,12 @@ MHD_Result HttpServerCallbacks::OnRequest(void* cls, MHD_Connection* connection,
 
 void HttpServerCallbacks::OnCompleted(void* cls, MHD_Connection* connection, void** request_state,
                                       MHD_RequestTerminationCode /*termination_code*/) {
-  if (*request_state != &kCounted) return;
+  auto* request_line = static_cast<RequestState*>(*request_state);
+  if (request_line == nullptr) return;
+  const bool counted = request_line->counted;
+  delete request_line;
   *request_state = nullptr;
+  if (!counted) return;
   auto* self = static_cast<HttpServer*>(cls);
   const MHD_ConnectionInfo* context =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);

@@ -231,6 +231,43 @@ TEST(Binary, SigtermAndSigintExitZero) {
   }
 }
 
+// Every request gets an answer, however many query parameters it carries:
+// the handler's 400, or libmicrohttpd's 414 for a line too long to hold;
+// never a connection closed without one (a few thousand parameters did).
+TEST(Binary, ManyQueryParametersGetAnAnswerNotAClosedConnection) {
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults"}))
+      << exporter.stderr_text();
+  for (int parameters : {65, 500, 2000, 5000, 8000, 20000}) {
+    std::string url = MetricsUrl(exporter.port()) + "?";
+    for (int i = 0; i < parameters; ++i) absl::StrAppend(&url, "a=b&");
+    HttpResult result = HttpGet(url);
+    ASSERT_TRUE(result.ok) << parameters << " parameters: " << result.error;
+    EXPECT_TRUE(result.status == 400 || result.status == 414)
+        << parameters << " parameters: HTTP " << result.status;
+  }
+  HttpResult after = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(after.ok) << after.error;
+  EXPECT_EQ(after.status, 200);
+}
+
+// libmicrohttpd decodes %00 and cuts the path there: /metrics%00junk must
+// not be served as /metrics.
+TEST(Binary, AnEncodedNulInThePathIsNotFound) {
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start({"--web.listen-address=127.0.0.1:0", "--collector.disable-defaults"}))
+      << exporter.stderr_text();
+  const std::string base = absl::StrCat("http://127.0.0.1:", exporter.port());
+  for (const char* target : {"/metrics%00junk", "/metrics%00", "/%00/metrics"}) {
+    HttpResult result = HttpGet(base + target);
+    ASSERT_TRUE(result.ok) << target << ": " << result.error;
+    EXPECT_EQ(result.status, 404) << target;
+  }
+  HttpResult metrics = HttpGet(base + "/metrics?x=%00");  // only the path counts
+  ASSERT_TRUE(metrics.ok) << metrics.error;
+  EXPECT_EQ(metrics.status, 200);
+}
+
 // SIGHUP's default action ended the process without a word.
 TEST(Binary, SighupIsLoggedAndTheExporterKeepsServing) {
   ExporterProcess exporter;
