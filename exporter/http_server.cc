@@ -147,11 +147,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(int listen_fd, Han
       &HttpServerCallbacks::OnConnection, server.get(), MHD_OPTION_CONNECTION_LIMIT,
       options.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, options.idle_timeout_seconds,
       MHD_OPTION_URI_LOG_CALLBACK, &OnRequestLine, nullptr,
-      // Room for a request line with hundreds of query parameters (each takes
-      // a header record in the connection's pool), so the handler can answer
-      // 400; a line too long for it gets libmicrohttpd's 414. With the
-      // default 32 KiB, a few thousand parameters closed the connection
-      // without any answer.
+      // Room for a request line with thousands of query parameters (each
+      // takes a header record in the connection's pool), so the handler can
+      // answer 400. With the default 32 KiB, 2,000 parameters closed the
+      // connection without any answer; now that happens past about 3,000.
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(256 << 10), MHD_OPTION_ARRAY,
       tls_options, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
