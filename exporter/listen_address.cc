@@ -80,6 +80,10 @@ absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("listen address \"", text, "\": write IPv6 hosts in brackets, [::1]:PORT"));
   }
+  if (host.find_first_of("[]") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address \"", text, "\" has a stray '[' or ']'"));
+  }
   return ListenAddress{std::string(host), static_cast<uint16_t>(port)};
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/json_escapes.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -131,6 +132,7 @@ absl::StatusOr<AnsibleResults> ParseAnsibleResults(absl::string_view text) {
         absl::StrCat("not JSON at offset ", *start + document.GetErrorOffset(), ": ",
                      rapidjson::GetParseError_En(document.GetParseError())));
   }
+  ReplaceLoneSurrogates(document);
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
 
   AnsibleResults results;

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/json_escapes.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -122,6 +123,7 @@ absl::StatusOr<std::vector<EngineContainer>> ParseContainerList(absl::string_vie
         absl::StrCat("containers/json: not JSON at offset ", document.GetErrorOffset(), ": ",
                      rapidjson::GetParseError_En(document.GetParseError())));
   }
+  ReplaceLoneSurrogates(document);
   if (!document.IsArray()) return absl::InvalidArgumentError("containers/json: not an array");
   std::vector<EngineContainer> containers;
   containers.reserve(document.Size());

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/json_escapes.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
@@ -71,6 +72,7 @@ absl::StatusOr<ChefRun> ParseChefRunReport(absl::string_view text) {
         absl::StrCat("not JSON at offset ", document.GetErrorOffset(), ": ",
                      rapidjson::GetParseError_En(document.GetParseError())));
   }
+  ReplaceLoneSurrogates(document);
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
 
   ChefRun run;

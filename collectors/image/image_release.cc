@@ -1,6 +1,7 @@
 #include "collectors/image/image_release.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -110,11 +111,14 @@ absl::StatusOr<double> ParseBuildTimestamp(absl::string_view text) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
   });
   double seconds = 0;
-  if (numeric && absl::SimpleAtod(text, &seconds)) return seconds;
+  // SimpleAtod reads 400 digits as infinity, and ParseTime reads
+  // "infinite-past" and "infinite-future": no build time either way.
+  if (numeric && absl::SimpleAtod(text, &seconds) && std::isfinite(seconds)) return seconds;
   absl::Time time;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::ToDoubleSeconds(time - absl::UnixEpoch());
+    seconds = absl::ToDoubleSeconds(time - absl::UnixEpoch());
+    if (std::isfinite(seconds)) return seconds;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("BUILD_TIMESTAMP \"", text,

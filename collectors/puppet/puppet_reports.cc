@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/json_escapes.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "yaml-cpp/eventhandler.h"
@@ -470,6 +471,7 @@ absl::StatusOr<std::string> ParsePuppetDisableLock(absl::string_view text) {
         absl::StrCat("not JSON: ", rapidjson::GetParseError_En(document.GetParseError()),
                      " at offset ", document.GetErrorOffset()));
   }
+  ReplaceLoneSurrogates(document);
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
   auto it = document.FindMember("disabled_message");
   if (it == document.MemberEnd() || it->value.IsNull()) return std::string();

@@ -146,6 +146,16 @@ TEST(AnsibleResults, CheckModeAsAString) {
   }
 }
 
+TEST(AnsibleResults, LoneSurrogateEscapesBecomeReplacementCharacters) {
+  // RapidJSON decodes "\udc00" into bytes that are not UTF-8; host names
+  // become label values.
+  auto results = ParseAnsibleResults(Document(
+      kPlay,
+      R"({"web\udc00": {"changed": 0, "failures": 0, "ok": 3, "skipped": 0, "unreachable": 0}})"));
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(results->hosts.count("web\xef\xbf\xbd"), 1u);
+}
+
 TEST(AnsibleResults, TheLastOfSeveralAppendedDocuments) {
   const std::string older = Document(kPlay, kStats);
   const std::string newer = Document(

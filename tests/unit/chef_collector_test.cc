@@ -86,6 +86,16 @@ TEST(ChefRunReport, ARunThatFailedEarly) {
   EXPECT_EQ(run->chef_version, "");
 }
 
+TEST(ChefRunReport, LoneSurrogateEscapesBecomeReplacementCharacters) {
+  // RapidJSON decodes "\udc00" into bytes that are not UTF-8.
+  auto run = ParseChefRunReport(R"({"success": false, "start_time": null, "end_time": null,
+      "all_resources": [], "updated_resources": [], "exception": "RuntimeError: \udc00",
+      "node": {"automatic": {"chef_packages": {"chef": {"version": "18\udfff"}}}}})");
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->exception, "RuntimeError: \xef\xbf\xbd");
+  EXPECT_EQ(run->chef_version, "18\xef\xbf\xbd");
+}
+
 struct BadCase {
   std::string name;
   std::string text;

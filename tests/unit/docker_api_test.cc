@@ -178,6 +178,16 @@ TEST(ParseContainerList, LabelsKeepEscapesUnicodeAndNul) {
                                                      Pair("nul", std::string("a\0b", 3))));
 }
 
+TEST(ParseContainerList, LoneSurrogateEscapesBecomeReplacementCharacters) {
+  // RapidJSON decodes "\udc00" into bytes that are not UTF-8; names and labels
+  // become label values, so they must be.
+  EngineContainer container = ParseOne(
+      R"([{"Id":"abc","Names":["/web\udc00"],"Labels":{"k\udfff":"a\udc80-","pair":"\ud83d\ude00"}}])");
+  EXPECT_EQ(container.name, "web\xef\xbf\xbd");
+  EXPECT_THAT(container.labels, UnorderedElementsAre(Pair("k\xef\xbf\xbd", "a\xef\xbf\xbd-"),
+                                                     Pair("pair", "\xf0\x9f\x98\x80")));
+}
+
 TEST(ParseContainerList, MissingStringFieldsAreEmpty) {
   EngineContainer container = ParseOne(R"([{"Id":"abc","Image":null}])");
   EXPECT_EQ(container.id, "abc");

@@ -80,7 +80,9 @@ TEST(ParseBuildTimestamp, SecondsOrRfc3339) {
     ASSERT_TRUE(got.ok()) << text << ": " << got.status();
     EXPECT_DOUBLE_EQ(*got, want) << text;
   }
-  for (const char* bad : {"", "yesterday", "2023-11-14", "2023-11-14 22:13:20", "-5", "1.2.3"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "yesterday", "2023-11-14", "2023-11-14 22:13:20", "-5", "1.2.3",
+                                "infinite-past", "infinite-future", std::string(400, '9')}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ParseBuildTimestamp(bad).status())) << bad;
   }
 }

@@ -37,6 +37,7 @@
 #include "prometheus/text_serializer.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/exposition.h"
+#include "tests/support/sanitizers.h"
 
 namespace strata {
 namespace {
@@ -625,7 +626,9 @@ class LibvirtTestDriverNodeTest : public ::testing::Test {
       ASSERT_TRUE(out.good());
     }
     uri_ = new std::string(absl::StrCat("test://", *path_));
-    collector_ = new CollectorUnderTest(Options(*uri_));
+    LibvirtCollectorOptions options = Options(*uri_);
+    options.timeout *= testing::kTimingFactor;
+    collector_ = new CollectorUnderTest(options);
     first_ = new CollectorUnderTest::Result(collector_->Collect());
     samples_ = new std::map<std::string, double>(Samples(first_->text));
   }
@@ -702,7 +705,7 @@ TEST_F(LibvirtTestDriverNodeTest, HypervisorAnswersAndNothingIsSkipped) {
   EXPECT_EQ(Value("strata_hypervisor_cpus"), kGeneratedCpus);
   EXPECT_EQ(Value("strata_hypervisor_memory_bytes"), kGeneratedMemoryKiB * kKiB);
   // Well within the default 5 s timeout, with every domain read call by call.
-  EXPECT_LT(first_->elapsed, absl::Seconds(5));
+  EXPECT_LT(first_->elapsed, absl::Seconds(5) * testing::kTimingFactor);
 }
 
 TEST_F(LibvirtTestDriverNodeTest, EveryDomainAppearsWithItsIdentityAndState) {

@@ -90,6 +90,8 @@ TEST(ParseListenAddress, RejectsMalformedAddresses) {
       {":-1", "bad port"},      {"127.0.0.1:", "bad port"},
       {"::1:80", "brackets"},   {"fe80::1:80", "brackets"},
       {"[::1:80", "lacks ']'"}, {"[::1]", "bad port"},
+      {"[[::1]]:80", "stray"},  {"host]:80", "stray"},
+      {"[a[b]:80", "stray"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);

@@ -306,6 +306,9 @@ TEST(PuppetDisableLock, Contents) {
   } cases[] = {
       {R"({"disabled_message":"maintenance"})", "maintenance", true},
       {"{\"disabled_message\":\"kernel \\u2603 upgrade\"}\n", "kernel \xe2\x98\x83 upgrade", true},
+      // A lone low surrogate escape would decode to bytes that are not UTF-8.
+      {R"({"disabled_message":"a \udc00 b"})", "a \xef\xbf\xbd b", true},
+      {R"({"disabled_message":"\ud83d\ude00"})", "\xf0\x9f\x98\x80", true},
       {"", "", true},
       {" \n", "", true},
       {"{}", "", true},
