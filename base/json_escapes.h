@@ -9,10 +9,15 @@
 // fuzz targets hold inputs with such escapes (fuzz/regressions/).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
 
 namespace strata {
 
@@ -58,6 +63,26 @@ inline void ReplaceLoneSurrogates(rapidjson::Document& document) {
       }
     }
   }
+}
+
+// Parses JSON that comes from outside the exporter (a report, an engine's
+// answer): iteratively, so deep nesting cannot exhaust the stack; with its
+// encoding validated and lone surrogates replaced, so every string is UTF-8.
+// `kExtraFlags` adds RapidJSON parse flags. InvalidArgument "not JSON at
+// offset N: reason" otherwise, N counted from `offset_base`.
+template <unsigned kExtraFlags = 0>
+absl::Status ParseUntrustedJson(absl::string_view text, rapidjson::Document& document,
+                                size_t offset_base = 0) {
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | kExtraFlags;
+  document.Parse<kFlags>(text.data(), text.size());
+  if (document.HasParseError()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not JSON at offset ", offset_base + document.GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(document.GetParseError())));
+  }
+  ReplaceLoneSurrogates(document);
+  return absl::OkStatus();
 }
 
 }  // namespace strata

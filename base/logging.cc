@@ -7,6 +7,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/utf8.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace strata {
 namespace {
@@ -45,34 +47,10 @@ absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text) {
 std::string JsonString(absl::string_view value) {
   std::string valid(value);
   MakeValidUtf8(valid);  // a JSON reader would refuse the line otherwise
-  std::string out = "\"";
-  for (char c : valid) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 std::string LogfmtValue(absl::string_view value) {

@@ -123,16 +123,11 @@ absl::StatusOr<AnsibleResults> ParseAnsibleResults(absl::string_view text) {
   rapidjson::Document document;
   // Iterative: deep nesting cannot exhaust the stack. Stop when done: lines
   // a wrapper printed after the document do not matter.
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseStopWhenDoneFlag;
-  document.Parse<kFlags>(text.data(), text.size());
-  if (document.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not JSON at offset ", *start + document.GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(document.GetParseError())));
+  if (absl::Status parsed =
+          ParseUntrustedJson<rapidjson::kParseStopWhenDoneFlag>(text, document, *start);
+      !parsed.ok()) {
+    return parsed;
   }
-  ReplaceLoneSurrogates(document);
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
 
   AnsibleResults results;

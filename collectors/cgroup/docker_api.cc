@@ -112,18 +112,10 @@ absl::StatusOr<EngineContainer> ParseContainer(const rapidjson::Value& item, siz
 
 absl::StatusOr<std::vector<EngineContainer>> ParseContainerList(absl::string_view json) {
   rapidjson::Document document;
-  // Iterative: deep nesting in a hostile answer cannot exhaust the stack.
-  // Validated encoding: names and labels end up in the exposition, which must
-  // be UTF-8.
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  document.Parse<kFlags>(json.data(), json.size());
-  if (document.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("containers/json: not JSON at offset ", document.GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(document.GetParseError())));
+  // Names and labels end up in the exposition, which must be UTF-8.
+  if (absl::Status parsed = ParseUntrustedJson(json, document); !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("containers/json: ", parsed.message()));
   }
-  ReplaceLoneSurrogates(document);
   if (!document.IsArray()) return absl::InvalidArgumentError("containers/json: not an array");
   std::vector<EngineContainer> containers;
   containers.reserve(document.Size());

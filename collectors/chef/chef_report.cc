@@ -64,15 +64,7 @@ absl::StatusOr<std::optional<double>> ReadCount(const rapidjson::Value& report, 
 
 absl::StatusOr<ChefRun> ParseChefRunReport(absl::string_view text) {
   rapidjson::Document document;
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  document.Parse<kFlags>(text.data(), text.size());
-  if (document.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not JSON at offset ", document.GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(document.GetParseError())));
-  }
-  ReplaceLoneSurrogates(document);
+  if (absl::Status parsed = ParseUntrustedJson(text, document); !parsed.ok()) return parsed;
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
 
   ChefRun run;

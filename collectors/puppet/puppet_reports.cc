@@ -462,16 +462,8 @@ bool PuppetReportMatchesSummary(const PuppetReportHead& report, const PuppetSumm
 absl::StatusOr<std::string> ParsePuppetDisableLock(absl::string_view text) {
   if (absl::StripAsciiWhitespace(text).empty()) return std::string();
   rapidjson::Document document;
-  // Iterative: the recursive parser overflows the stack on 65,536 "[".
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  document.Parse<kFlags>(text.data(), text.size());
-  if (document.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not JSON: ", rapidjson::GetParseError_En(document.GetParseError()),
-                     " at offset ", document.GetErrorOffset()));
-  }
-  ReplaceLoneSurrogates(document);
+  // Iterative: the recursive parser overflowed the stack on 65,536 "[".
+  if (absl::Status parsed = ParseUntrustedJson(text, document); !parsed.ok()) return parsed;
   if (!document.IsObject()) return absl::InvalidArgumentError("not a JSON object");
   auto it = document.FindMember("disabled_message");
   if (it == document.MemberEnd() || it->value.IsNull()) return std::string();
