@@ -10,10 +10,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/bounded_yaml.h"
 #include "yaml-cpp/yaml.h"
 
 namespace strata {
 namespace {
+
+// About 5,000 users with their hashes; YAML::Load then takes under 10 MB.
+constexpr int64_t kMaxWebConfigNodes = 20000;
 
 // Go's tls.CipherSuites(), the only names exporter-toolkit accepts.
 constexpr CipherSuiteInfo kCipherSuites[] = {
@@ -383,9 +387,12 @@ const char* GnuTlsGroup(absl::string_view go_name) {
 
 absl::StatusOr<WebConfig> ParseWebConfig(absl::string_view yaml, absl::string_view base_dir) {
   WebConfig config;
+  // A reload must not take the exporter down, whatever the file became.
+  absl::StatusOr<YAML::Node> loaded = LoadBoundedYaml(yaml, kMaxWebConfigNodes);
+  if (!loaded.ok()) return loaded.status();
   // yaml-cpp reports errors by exception; they end here.
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
+    const YAML::Node& root = *loaded;
     if (root.IsNull()) return config;
     if (!root.IsMap()) return absl::InvalidArgumentError("the file must hold a YAML map");
     if (absl::Status s = CheckKeys(

@@ -4,12 +4,12 @@
 #include <istream>
 #include <map>
 #include <sstream>
-#include <streambuf>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/bounded_yaml.h"
 #include "base/json_escapes.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -19,129 +19,10 @@
 namespace strata {
 namespace {
 
-// --- Bounds on what yaml-cpp is given -------------------------------------------
-//
-// yaml-cpp's scanner reads ahead through nested flow collections ("[[[[" or
-// "{a: {a: ..."), about 240 bytes per pending "[": 1 MiB of them costs it
-// 100 to 250 MB before any depth check of its own can fire. And YAML::Load
-// spends about 460 bytes per node. So yaml-cpp reads through a buffer that
-// stops it after kMaxFlowOpeners "[" or "{" (whether or not they are in
-// quotes: counting is cheaper than tokenising, and Puppet's files have few),
-// and the summary's tree is counted by the event parser (which builds
-// nothing) before it is loaded.
+// --- Bounds (base/bounded_yaml.h) ----------------------------------------------
 
-// Deeper than any file Puppet writes (a summary is 3 levels deep).
-constexpr int kMaxYamlDepth = 32;
 // A summary has fewer than 100 nodes; 10,000 keep YAML::Load under 5 MB.
 constexpr int64_t kMaxSummaryNodes = 10000;
-// Keeps the scanner's look-ahead under about 4 MB.
-constexpr int64_t kMaxFlowOpeners = 16384;
-
-absl::Status Refused(absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("refused: ", why));
-}
-
-absl::Status TooManyFlowOpeners() {
-  return Refused(absl::StrCat("more than ", kMaxFlowOpeners,
-                              " flow collection openers (\"[\" or \"{\") in what was read"));
-}
-
-// Hands `text` to yaml-cpp in small pieces, counting "[" and "{" as they go
-// out; past kMaxFlowOpeners it reports end of input and remembers why.
-class FlowBoundedBuffer : public std::streambuf {
- public:
-  explicit FlowBoundedBuffer(absl::string_view text) : rest_(text) {}
-  bool exceeded() const { return exceeded_; }
-
- protected:
-  int_type underflow() override {
-    if (gptr() != nullptr && gptr() < egptr()) return traits_type::to_int_type(*gptr());
-    if (rest_.empty() || exceeded_) return traits_type::eof();
-    const absl::string_view piece = rest_.substr(0, 256);
-    for (char c : piece) openers_ += (c == '[' || c == '{') ? 1 : 0;
-    if (openers_ > kMaxFlowOpeners) {
-      exceeded_ = true;
-      return traits_type::eof();
-    }
-    rest_.remove_prefix(piece.size());
-    char* begin = const_cast<char*>(piece.data());  // only ever read
-    setg(begin, begin, begin + piece.size());
-    return traits_type::to_int_type(*begin);
-  }
-
- private:
-  absl::string_view rest_;
-  int64_t openers_ = 0;
-  bool exceeded_ = false;
-};
-
-absl::Status NestingTooDeep() {
-  return Refused(absl::StrCat("collections nested deeper than ", kMaxYamlDepth, " levels"));
-}
-
-// Counts the nodes and depth of a document without building it; throws
-// Limit at the first bound passed.
-class YamlShapeHandler : public YAML::EventHandler {
- public:
-  struct Limit {
-    absl::Status status;
-  };
-  explicit YamlShapeHandler(int64_t max_nodes) : max_nodes_(max_nodes) {}
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override { Count(); }
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { Count(); }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    Count();
-  }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    Open();
-  }
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    Open();
-  }
-  void OnSequenceEnd() override { --depth_; }
-  void OnMapEnd() override { --depth_; }
-
- private:
-  void Count() {
-    if (++nodes_ > max_nodes_) {
-      throw Limit{Refused(absl::StrCat("more than ", max_nodes_, " YAML nodes"))};
-    }
-  }
-  void Open() {
-    Count();
-    if (++depth_ > kMaxYamlDepth) throw Limit{NestingTooDeep()};
-  }
-
-  const int64_t max_nodes_;
-  int64_t nodes_ = 0;
-  int depth_ = 0;
-};
-
-// Whether the first document of `text` is within kMaxYamlDepth and
-// `max_nodes`; InvalidArgument saying which bound it passes, or what yaml-cpp
-// found wrong.
-absl::Status CheckYamlShape(absl::string_view text, int64_t max_nodes) {
-  FlowBoundedBuffer buffer(text);
-  YamlShapeHandler handler(max_nodes);
-  absl::Status status;
-  try {
-    std::istream in(&buffer);
-    YAML::Parser parser(in);
-    parser.HandleNextDocument(handler);
-  } catch (const YamlShapeHandler::Limit& limit) {
-    status = limit.status;
-  } catch (const YAML::Exception& e) {
-    status = absl::InvalidArgumentError(absl::StrCat("not valid YAML: ", e.what()));
-  }
-  if (buffer.exceeded()) return TooManyFlowOpeners();
-  return status;
-}
 
 // --- The summary ---------------------------------------------------------------
 
@@ -295,7 +176,7 @@ class ReportHeadHandler : public YAML::EventHandler {
 
  private:
   void Deeper() {
-    if (++depth_ > kMaxYamlDepth) throw YamlShapeHandler::Limit{NestingTooDeep()};
+    if (++depth_ > kMaxYamlDepth) throw YamlLimit{YamlNestingTooDeep()};
   }
 
   void EndCollection() {
@@ -380,11 +261,10 @@ absl::StatusOr<double> ReportTime(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<PuppetSummary> ParsePuppetSummary(absl::string_view text) {
-  if (absl::Status shape = CheckYamlShape(text, kMaxSummaryNodes); !shape.ok()) return shape;
-  YAML::Node root;
+  absl::StatusOr<YAML::Node> root = LoadBoundedYaml(text, kMaxSummaryNodes);
+  if (!root.ok()) return root.status();
   try {
-    root = YAML::Load(std::string(text));
-    return SummaryFromYaml(root);
+    return SummaryFromYaml(*root);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("not valid YAML: ", e.what()));
   }
@@ -401,12 +281,12 @@ absl::StatusOr<PuppetReportHead> ParsePuppetReportHead(absl::string_view text, b
     YAML::Parser parser(in);
     parser.HandleNextDocument(handler);
   } catch (const ReportHeadHandler::Stop&) {
-  } catch (const YamlShapeHandler::Limit& limit) {
+  } catch (const YamlLimit& limit) {
     return limit.status;
   } catch (const YAML::Exception& e) {
     parse_error = e.what();
   }
-  if (buffer.exceeded()) return TooManyFlowOpeners();
+  if (buffer.exceeded()) return YamlTooManyFlowOpeners();
   if (!handler.stopped()) {
     if (!whole_file) return absl::UnavailableError("the head of the report is not complete yet");
     if (!parse_error.empty()) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "exporter/basic_auth.h"
 #include "exporter/tls_material.h"
 #include "exporter/web_security.h"
@@ -145,6 +146,29 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"RateLimitNotDuration", "rate_limit: {interval: soon, burst: 1}\n",
                   "not a duration"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// yaml-cpp recurses once per level and buffers ahead through "[": a file
+// written deep (by mistake or not) used to overflow the stack on SIGHUP.
+TEST(WebConfigTest, RefusesDeepOrHugeYamlInsteadOfCrashing) {
+  const std::string deep_block = [] {
+    std::string yaml;
+    for (int level = 0; level < 100000; ++level) yaml += std::string(level % 64, ' ') + "a:\n";
+    return yaml;
+  }();
+  for (const std::string& yaml :
+       {std::string(200000, '['), "basic_auth_users: " + std::string(50000, '{'), deep_block}) {
+    absl::StatusOr<WebConfig> config = ParseWebConfig(yaml, "/etc");
+    ASSERT_FALSE(config.ok());
+    EXPECT_THAT(config.status().message(), HasSubstr("refused: ")) << yaml.substr(0, 40);
+  }
+  std::string many_users = "basic_auth_users:\n";
+  for (int user = 0; user < 20000; ++user) {
+    absl::StrAppend(&many_users, "  u", user, ": ", kSecretHash, "\n");
+  }
+  absl::StatusOr<WebConfig> config = ParseWebConfig(many_users, "/etc");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("more than 20000 YAML nodes"));
+}
 
 TEST(GnuTlsPriorityTest, MapsVersionsCiphersAndCurves) {
   TlsServerConfig config;
