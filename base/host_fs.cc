@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,12 +48,10 @@ class ScopedFd {
   int fd_;
 };
 
-// Opens a regular file for reading; anything else is refused before a read
-// could block on it (O_NONBLOCK covers a FIFO swapped in meanwhile). `st`
-// receives the file's stat.
-absl::StatusOr<int> OpenRegularFile(const std::string& full, struct stat& st) {
-  const int fd = open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return ErrnoStatus(errno, "open", full);
+// Checks that `fd` (open for reading) is a regular file before a read could
+// block on it (O_NONBLOCK covers a FIFO swapped in meanwhile); closes it
+// otherwise. `st` receives the file's stat.
+absl::StatusOr<int> CheckRegularFile(int fd, const std::string& full, struct stat& st) {
   if (fstat(fd, &st) != 0) {
     const int err = errno;
     close(fd);
@@ -64,14 +64,18 @@ absl::StatusOr<int> OpenRegularFile(const std::string& full, struct stat& st) {
   return fd;
 }
 
+constexpr int kReadFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
 class RealHostFs : public HostFs {
  public:
-  explicit RealHostFs(HostPaths paths) : paths_(std::move(paths)) {}
+  explicit RealHostFs(HostPaths paths)
+      : paths_(std::move(paths)),
+        rootfs_is_slash_(paths_.rootfs.find_first_not_of('/') == std::string::npos) {}
 
   absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
     struct stat st;
-    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    absl::StatusOr<int> opened = OpenRegularFile(root, path, full, st);
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
     std::string contents;
@@ -105,24 +109,46 @@ class RealHostFs : public HostFs {
 
   absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
-    struct stat st;
-    if (stat(full.c_str(), &st) == 0) return true;
-    if (errno == ENOENT || errno == ENOTDIR) return false;
-    return ErrnoStatus(errno, "stat", full);
+    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full);
+    if (opened.ok()) {
+      close(*opened);
+      return true;
+    }
+    if (absl::IsNotFound(opened.status())) return false;
+    return opened.status();
   }
 
   absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
+    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
     struct stat st;
-    if (stat(full.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", full);
+    if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", full);
     return ToFileStat(st);
+  }
+
+  absl::StatusOr<std::string> RealPath(HostRoot root, absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
+    // The kernel's name for the open file: every symlink already resolved.
+    const std::string link = absl::StrCat("/proc/self/fd/", fd.get());
+    char target[4096];
+    const ssize_t n = readlink(link.c_str(), target, sizeof(target));
+    if (n < 0) return ErrnoStatus(errno, "readlink", link);
+    if (static_cast<size_t>(n) == sizeof(target)) {
+      return absl::OutOfRangeError(absl::StrCat("readlink ", link, ": path too long"));
+    }
+    return std::string(target, static_cast<size_t>(n));
   }
 
   absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
                               const ChunkConsumer& consume) const override {
     const std::string full = Resolve(root, path);
     struct stat st;
-    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    absl::StatusOr<int> opened = OpenRegularFile(root, path, full, st);
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
     std::vector<char> buffer(64 << 10);
@@ -142,7 +168,7 @@ class RealHostFs : public HostFs {
                                            size_t max_bytes) const override {
     const std::string full = Resolve(root, path);
     struct stat st;
-    absl::StatusOr<int> opened = OpenRegularFile(full, st);
+    absl::StatusOr<int> opened = OpenRegularFile(root, path, full, st);
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
     const off_t size = st.st_size;
@@ -182,11 +208,48 @@ class RealHostFs : public HostFs {
   }
 
  private:
+  // Opens `path` below its root with `flags` (`full` is its name for errors).
+  // Below a rootfs other than "/", openat2's RESOLVE_IN_ROOT makes "/" and
+  // ".." in the path and in every symlink on the way mean the rootfs; magic
+  // links (/proc/PID/fd/...) are refused. Kernels before 5.6 lack openat2:
+  // there the path is opened as named.
+  absl::StatusOr<int> Open(HostRoot root, absl::string_view path, int flags,
+                           const std::string& full) const {
+    if (root == HostRoot::kRootfs && !rootfs_is_slash_) {
+      ScopedFd base(open(paths_.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (base.get() < 0) return ErrnoStatus(errno, "open", paths_.rootfs);
+      absl::ConsumePrefix(&path, "/");
+      const std::string relative = path.empty() ? "." : std::string(path);
+      struct open_how how = {};
+      how.flags = static_cast<uint64_t>(flags);
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      const long fd = syscall(SYS_openat2, base.get(), relative.c_str(), &how, sizeof(how));
+      if (fd >= 0) return static_cast<int>(fd);
+      if (errno != ENOSYS) return ErrnoStatus(errno, "open", full);
+    }
+    const int fd = open(full.c_str(), flags);
+    if (fd < 0) return ErrnoStatus(errno, "open", full);
+    return fd;
+  }
+
+  absl::StatusOr<int> OpenRegularFile(HostRoot root, absl::string_view path,
+                                      const std::string& full, struct stat& st) const {
+    absl::StatusOr<int> opened = Open(root, path, kReadFlags, full);
+    if (!opened.ok()) return opened.status();
+    return CheckRegularFile(*opened, full, st);
+  }
+
   absl::StatusOr<std::vector<std::string>> List(HostRoot root, absl::string_view path,
                                                 bool subdirs_only) const {
     const std::string full = Resolve(root, path);
-    DIR* dir = opendir(full.c_str());
-    if (dir == nullptr) return ErrnoStatus(errno, "opendir", full);
+    absl::StatusOr<int> opened = Open(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, full);
+    if (!opened.ok()) return opened.status();
+    DIR* dir = fdopendir(*opened);
+    if (dir == nullptr) {
+      const int err = errno;
+      close(*opened);
+      return ErrnoStatus(err, "opendir", full);
+    }
     std::vector<std::string> names;
     errno = 0;
     while (dirent* entry = readdir(dir)) {
@@ -236,6 +299,7 @@ class RealHostFs : public HostFs {
   }
 
   const HostPaths paths_;
+  const bool rootfs_is_slash_;  // "/" (or "//"): plain opens
 };
 
 }  // namespace

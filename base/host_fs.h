@@ -20,7 +20,11 @@
 
 namespace strata {
 
-// Which injected root a path is relative to.
+// Which injected root a path is relative to. Below a --path.rootfs other
+// than "/" (the host's / mounted into a container), symlinks resolve inside
+// that root, as they do on the host: an absolute link such as
+// /var/run -> /run names the host's /run, never the exporter's own, and no
+// ".." leaves the root. procfs and sysfs are taken as the kernel gives them.
 enum class HostRoot { kProc, kSys, kRootfs };
 
 // The three roots, as given on the command line.
@@ -92,6 +96,15 @@ class HostFs {
 
   // The absolute path a root-relative path resolves to, for messages.
   virtual std::string Resolve(HostRoot root, absl::string_view path) const = 0;
+
+  // The path, in the exporter's own file system, of what `path` names once
+  // every symlink in it is resolved below its root, for what must be handed
+  // to other code by name (a Unix socket to connect to). NotFound and
+  // PermissionDenied as ReadFile. The default, for trees without symlinks
+  // that leave the root, is Resolve().
+  virtual absl::StatusOr<std::string> RealPath(HostRoot root, absl::string_view path) const {
+    return Resolve(root, path);
+  }
 };
 
 // The real file system below the given roots.

@@ -227,9 +227,11 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
 #else
   if (options_.docker_socket.empty()) return absl::OkStatus();
   // The socket is the host's, so it lies below --path.rootfs like every other
-  // host path.
+  // host path, and so does every link on its way (Debian's /var/run -> /run):
+  // libcurl is handed the path they resolve to there.
   absl::StatusOr<FileStat> socket = fs_.Stat(HostRoot::kRootfs, options_.docker_socket);
-  if (!socket.ok() || socket->type != FileStat::Type::kSocket) {
+  absl::StatusOr<std::string> socket_path = fs_.RealPath(HostRoot::kRootfs, options_.docker_socket);
+  if (!socket.ok() || socket->type != FileStat::Type::kSocket || !socket_path.ok()) {
     if (!logged_no_socket_) {
       logger_.Debug("no container engine socket; containers are not named",
                     {{"collector", "cgroup"},
@@ -240,8 +242,8 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
   }
   logged_no_socket_ = false;
   if (engine_ == nullptr) {
-    engine_ = std::make_unique<ContainerMetadataCache>(NewDockerApiLister(
-        fs_.Resolve(HostRoot::kRootfs, options_.docker_socket), options_.docker_timeout));
+    engine_ = std::make_unique<ContainerMetadataCache>(
+        NewDockerApiLister(*std::move(socket_path), options_.docker_timeout));
   }
   std::set<std::string> ids;
   for (const ReportedCgroup& cgroup : cgroups) {

@@ -157,4 +157,50 @@ class FakeHostFs : public HostFs {
   mutable std::map<Key, int> chunk_reads_;
 };
 
+// procfs and sysfs from one HostFs (a fake), the rootfs from another (a real
+// tree with links), for tests of what only a real file system does.
+class RootfsFromElsewhere : public HostFs {
+ public:
+  RootfsFromElsewhere(const HostFs& kernel, const HostFs& rootfs)
+      : kernel_(kernel), rootfs_(rootfs) {}
+
+  absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
+    return For(root).ReadFile(root, path);
+  }
+  absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
+                                                   absl::string_view path) const override {
+    return For(root).ListDir(root, path);
+  }
+  absl::StatusOr<std::vector<std::string>> ListSubdirs(HostRoot root,
+                                                       absl::string_view path) const override {
+    return For(root).ListSubdirs(root, path);
+  }
+  absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
+    return For(root).Exists(root, path);
+  }
+  absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
+    return For(root).Stat(root, path);
+  }
+  absl::Status ReadFileChunks(HostRoot root, absl::string_view path,
+                              const ChunkConsumer& consume) const override {
+    return For(root).ReadFileChunks(root, path, consume);
+  }
+  absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                           size_t max_bytes) const override {
+    return For(root).ReadFileTail(root, path, max_bytes);
+  }
+  std::string Resolve(HostRoot root, absl::string_view path) const override {
+    return For(root).Resolve(root, path);
+  }
+  absl::StatusOr<std::string> RealPath(HostRoot root, absl::string_view path) const override {
+    return For(root).RealPath(root, path);
+  }
+
+ private:
+  const HostFs& For(HostRoot root) const { return root == HostRoot::kRootfs ? rootfs_ : kernel_; }
+
+  const HostFs& kernel_;
+  const HostFs& rootfs_;
+};
+
 }  // namespace strata::testing

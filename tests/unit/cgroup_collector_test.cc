@@ -1,5 +1,11 @@
 #include "collectors/cgroup/cgroup_collector.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 #include "base/build_options.h"
@@ -125,6 +131,44 @@ TEST_F(CgroupCollectorTest, TheEngineSocketIsLookedForBelowTheRootfs) {
   std::vector<prometheus::MetricFamily> families;
   ASSERT_TRUE((*collector)->Collect(families).ok());
   EXPECT_THAT(log_.str(), ::testing::ContainsRegex("socket=/fake/root/+var/run/docker.sock"));
+}
+
+// Below a rootfs, Debian's /var/run is an absolute link to /run: the engine
+// socket it leads to is the host's, at <rootfs>/run, never the exporter's own
+// /run/docker.sock.
+TEST_F(CgroupCollectorTest, TheEngineSocketPathResolvesItsLinksBelowTheRootfs) {
+  std::string templ = (std::filesystem::temp_directory_path() / "strata-rootfs-XXXXXX").string();
+  const std::filesystem::path rootfs = mkdtemp(templ.data());
+  std::filesystem::create_directories(rootfs / "run");
+  std::filesystem::create_directories(rootfs / "var");
+  std::filesystem::create_symlink("/run", rootfs / "var/run");
+  const std::string socket_path = (rootfs / "run/docker.sock").string();
+  // Listens and never answers: the request times out naming where it went.
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof(address.sun_path));
+  std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+
+  const std::string expected = std::filesystem::canonical(rootfs / "run").string() + "/docker.sock";
+  HostPaths paths;
+  paths.rootfs = rootfs.string();
+  std::unique_ptr<HostFs> real = NewRealHostFs(paths);
+  testing::RootfsFromElsewhere host(fs_, *real);
+  CgroupCollectorOptions options;
+  options.docker_socket = "/var/run/docker.sock";
+  options.docker_timeout = absl::Milliseconds(200);
+  CollectorContext context{host, logger_};
+  auto collector = NewCgroupCollector(context, options);
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  std::vector<prometheus::MetricFamily> families;
+  absl::Status status = (*collector)->Collect(families);
+  close(listener);
+  std::filesystem::remove_all(rootfs);
+  EXPECT_THAT(status.ToString() + log_.str(), HasSubstr("unix socket " + expected));
+  EXPECT_THAT(log_.str(), Not(HasSubstr("no container engine socket")));
 }
 #endif
 

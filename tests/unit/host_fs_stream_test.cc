@@ -126,5 +126,67 @@ TEST_F(RealHostFsTest, ReadFileChunksStopsAtTheConsumersError) {
   EXPECT_EQ(chunks, 1);
 }
 
+// The host's / mounted at --path.rootfs holds absolute symlinks (Debian's
+// /var/run -> /run among them): they name the host's files, so they resolve
+// below the rootfs, never in the exporter's own root, and ".." stops at it.
+TEST_F(RealHostFsTest, SymlinksResolveBelowTheRootfs) {
+  fs::create_directories(root_ / "usr/lib");
+  fs::create_directories(root_ / "etc");
+  fs::create_directories(root_ / "run/podman");
+  Write("usr/lib/os-release", "ID=rootfs-fixture\n");
+  Write("run/podman/state", "host run");
+  Write("etc/hostname", "rootfs-host");
+  fs::create_symlink("/usr/lib/os-release", root_ / "etc/os-release");
+  fs::create_symlink("/run", root_ / "var-run");
+  fs::create_symlink("../../../../../../../../etc/hostname", root_ / "etc/escape");
+
+  absl::StatusOr<std::string> release = fs_->ReadFile(HostRoot::kRootfs, "/etc/os-release");
+  ASSERT_TRUE(release.ok()) << release.status();
+  EXPECT_EQ(*release, "ID=rootfs-fixture\n");
+  absl::StatusOr<std::string> escaped = fs_->ReadFile(HostRoot::kRootfs, "etc/escape");
+  ASSERT_TRUE(escaped.ok()) << escaped.status();
+  EXPECT_EQ(*escaped, "rootfs-host");
+  absl::StatusOr<std::string> up = fs_->ReadFile(HostRoot::kRootfs, "../../../../etc/hostname");
+  ASSERT_TRUE(up.ok()) << up.status();
+  EXPECT_EQ(*up, "rootfs-host");
+
+  absl::StatusOr<std::vector<std::string>> listed = fs_->ListDir(HostRoot::kRootfs, "var-run");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, ::testing::ElementsAre("podman"));
+  absl::StatusOr<std::string> tail =
+      fs_->ReadFileTail(HostRoot::kRootfs, "var-run/podman/state", 3);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_EQ(*tail, "run");
+  absl::StatusOr<FileStat> stat = fs_->Stat(HostRoot::kRootfs, "var-run/podman");
+  ASSERT_TRUE(stat.ok()) << stat.status();
+  EXPECT_EQ(stat->type, FileStat::Type::kDirectory);
+  struct stat expected;
+  ASSERT_EQ(::stat((root_ / "run/podman").c_str(), &expected), 0);
+  EXPECT_EQ(stat->inode, static_cast<uint64_t>(expected.st_ino));
+  absl::StatusOr<bool> exists = fs_->Exists(HostRoot::kRootfs, "var-run/podman/state");
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_TRUE(*exists);
+  absl::StatusOr<bool> missing = fs_->Exists(HostRoot::kRootfs, "var-run/nothing");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_FALSE(*missing);
+
+  // What is handed to other code by name (a socket to connect to) is the
+  // resolved path below the rootfs.
+  absl::StatusOr<std::string> real = fs_->RealPath(HostRoot::kRootfs, "/var-run/podman/state");
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_EQ(fs::path(*real), fs::canonical(root_ / "run/podman/state"));
+}
+
+// With "/" as the rootfs, paths are opened as named.
+TEST(RealHostFsSlashTest, RootfsSlashReadsTheExportersOwnFiles) {
+  std::unique_ptr<HostFs> fs = NewRealHostFs(HostPaths{});
+  absl::StatusOr<std::string> real = fs->RealPath(HostRoot::kRootfs, "/proc/self/../self/stat");
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_THAT(*real, ::testing::EndsWith("/stat"));
+  absl::StatusOr<bool> root = fs->Exists(HostRoot::kRootfs, "/");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_TRUE(*root);
+}
+
 }  // namespace
 }  // namespace strata
