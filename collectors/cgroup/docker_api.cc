@@ -128,11 +128,12 @@ absl::StatusOr<std::vector<EngineContainer>> ParseContainerList(absl::string_vie
 }
 
 ContainerMetadataCache::ContainerMetadataCache(std::unique_ptr<ContainerLister> lister,
-                                               absl::Duration retry_missing)
-    : lister_(std::move(lister)), retry_missing_(retry_missing) {}
+                                               absl::Duration retry_missing,
+                                               std::function<absl::Time()> clock)
+    : lister_(std::move(lister)), retry_missing_(retry_missing), clock_(std::move(clock)) {}
 
 absl::Status ContainerMetadataCache::Refresh(const std::set<std::string>& ids) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_();
   if (fetched_ && ids == last_ids_ && (all_found_ || now - fetched_at_ < retry_missing_)) {
     return absl::OkStatus();
   }

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace strata {
@@ -51,8 +52,10 @@ std::unique_ptr<ContainerLister> NewDockerApiLister(std::string socket_path,
 // Not thread-safe: owned by one collector, which the scraper never runs twice at once.
 class ContainerMetadataCache {
  public:
+  // `clock` tells the time (tests pass their own).
   explicit ContainerMetadataCache(std::unique_ptr<ContainerLister> lister,
-                                  absl::Duration retry_missing = absl::Seconds(30));
+                                  absl::Duration retry_missing = absl::Seconds(30),
+                                  std::function<absl::Time()> clock = absl::Now);
 
   // Makes sure metadata is current for `ids` (full ids found in cgroup
   // paths). Returns the engine's error, if it had to ask and that failed;
@@ -68,6 +71,7 @@ class ContainerMetadataCache {
  private:
   std::unique_ptr<ContainerLister> lister_;
   const absl::Duration retry_missing_;
+  const std::function<absl::Time()> clock_;
   std::set<std::string> last_ids_;
   bool fetched_ = false;
   bool all_found_ = false;  // the last answer listed every id asked about
