@@ -281,7 +281,7 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
   app.add_option(
          "--collector.cgroup.path-exclude", options.path_exclude,
          "RE2 regex: cgroup paths it matches anywhere are not reported (default: mount, swap and "
-         "socket units, login sessions, transient run- scopes, conmon scopes and "
+         "socket units, login sessions, transient run- scopes, conmon scopes and cgroups and "
          "everything inside a scope).")
       ->capture_default_str();
   app.add_option("--collector.cgroup.max-depth", options.max_depth,

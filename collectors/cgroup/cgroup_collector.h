@@ -17,7 +17,7 @@ struct CgroupCollectorOptions {
   // node_exporter's include/exclude flags are: anchor them to match whole paths.
   std::string path_include = ".*";
   std::string path_exclude =
-      R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|\.scope/)";
+      R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|/conmon$|\.scope/)";
   int max_depth = 6;
   int max_cgroups = 1000;
   std::string docker_socket = "/var/run/docker.sock";
