@@ -240,8 +240,10 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
   }
   logged_no_socket_ = false;
   if (engine_ == nullptr) {
-    engine_ = std::make_unique<ContainerMetadataCache>(NewDockerApiLister(
-        fs_.Resolve(HostRoot::kRootfs, options_.docker_socket), options_.docker_timeout));
+    engine_ = std::make_unique<ContainerMetadataCache>(
+        NewDockerApiLister(fs_.Resolve(HostRoot::kRootfs, options_.docker_socket),
+                           options_.docker_timeout),
+        absl::Seconds(30), options_.docker_refresh_interval);
   }
   std::set<std::string> ids;
   for (const ReportedCgroup& cgroup : cgroups) {
@@ -303,6 +305,19 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "Container labels copied into strata_container_info as label_<name>; "
                  "comma-separated.")
       ->delimiter(',');
+  app.add_option_function<std::string>(
+         "--collector.cgroup.docker-refresh-interval",
+         [&interval = options.docker_refresh_interval](const std::string& text) {
+           absl::Duration parsed;
+           if (!absl::ParseDuration(text, &parsed) || parsed < absl::ZeroDuration()) {
+             throw CLI::ValidationError("--collector.cgroup.docker-refresh-interval",
+                                        "\"" + text + "\" is not a duration of 0s or more");
+           }
+           interval = parsed;
+         },
+         "Longest time the engine's container list (names, images, labels) is kept while the "
+         "set of containers stays the same, so renames show within it; 0s asks on every scrape.")
+      ->default_str("1m");
 #endif
 }
 

@@ -23,6 +23,8 @@ struct CgroupCollectorOptions {
   std::string docker_socket = "/var/run/docker.sock";
   std::vector<std::string> docker_labels;
   absl::Duration docker_timeout = absl::Seconds(2);
+  // Longest time the engine's answer is kept while the containers stay the same.
+  absl::Duration docker_refresh_interval = absl::Minutes(1);
 };
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule();
