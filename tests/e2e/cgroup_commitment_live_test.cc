@@ -2,11 +2,13 @@
 // real cgroups on this kernel: the test makes nested cgroups named as the
 // kubelet names them, in the v1 cpu, cpuacct, memory and pids hierarchies and
 // in the cgroup2 mount, writes limits and cpu.shares into the kernel's files,
-// scrapes the real binary and removes everything again. cgroup v1 only: on
+// scrapes the real binary (and, for the queries the collector's page
+// documents, a real Prometheus scraping it) and removes everything again. cgroup v1 only: on
 // the hybrid CI machines cpu and memory are bound to v1, so cgroup2 has no
 // cpu.weight, cpu.max, memory.max or memory.min to write (the v2 paths are
 // covered on fake trees in tests/unit/cgroup_collector_commitment_test.cc).
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,8 +16,10 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -24,6 +28,7 @@
 #include "tests/support/exporter_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_client.h"
+#include "tests/support/prometheus_server.h"
 
 namespace strata::testing {
 namespace {
@@ -61,6 +66,10 @@ class LiveCommitmentTest : public ::testing::Test {
 
   // Removes what the test made, children first.
   void TearDown() override {
+    if (busy_ > 0) {
+      kill(busy_, SIGKILL);
+      waitpid(busy_, nullptr, 0);
+    }
     for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
       for (int i = 0; i < 100 && fs::exists(*it) && rmdir(it->c_str()) != 0; ++i) {
         absl::SleepFor(absl::Milliseconds(20));
@@ -116,8 +125,23 @@ class LiveCommitmentTest : public ::testing::Test {
     return scrape.body;
   }
 
+  // Starts a process that spins in `path` (in every hierarchy).
+  void RunBusyIn(const std::string& path) {
+    busy_ = fork();
+    ASSERT_GE(busy_, 0);
+    if (busy_ == 0) {
+      sleep(1);  // until the parent has moved it
+      volatile unsigned long spin = 0;
+      while (true) ++spin;
+    }
+    for (const char* hierarchy : kHierarchies) {
+      ASSERT_NO_FATAL_FAILURE(Write(hierarchy, path, "cgroup.procs", std::to_string(busy_)));
+    }
+  }
+
   std::string unique_;
   std::vector<fs::path> made_;
+  pid_t busy_ = -1;
 };
 
 // The sum of a by-kind family's samples, and how many there are.
@@ -132,6 +156,32 @@ std::pair<double, int> SumOverKinds(const std::string& exposition, const std::st
     ++samples;
   }
   return {sum, samples};
+}
+
+// The PromQL expressions of the code block after `heading` in the cgroup
+// collector's page: one per line that is not a comment, continued on lines
+// that start with blanks.
+std::vector<std::string> DocumentedQueries(const std::string& heading) {
+  std::ifstream in(fs::path(STRATA_SOURCE_DIR) / "docs/collectors/cgroup.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  std::vector<std::string> queries;
+  size_t at = doc.find(heading);
+  if (at == std::string::npos) return queries;
+  at = doc.find("```promql\n", at);
+  const size_t end = doc.find("\n```", at);
+  if (at == std::string::npos || end == std::string::npos) return queries;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(doc).substr(at, end - at), '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "```") || absl::StartsWith(line, "#")) continue;
+    if (absl::StartsWith(line, " ") && !queries.empty()) {
+      absl::StrAppend(&queries.back(), " ", absl::StripAsciiWhitespace(line));
+    } else {
+      queries.emplace_back(line);
+    }
+  }
+  return queries;
 }
 
 std::string Series(const std::string& metric, const std::string& cgroup) {
@@ -232,6 +282,79 @@ TEST_F(LiveCommitmentTest, KubeletCpuSharesOnRealCgroupsAreRequests) {
   // v1 has no memory.min: no memory requests.
   EXPECT_EQ(SumOverKinds(body, "strata_cgroup_requested_memory_bytes"), std::make_pair(0.0, 0));
   EXPECT_THAT(body, ::testing::Not(::testing::HasSubstr("strata_cgroup_memory_request_bytes{")));
+}
+
+// The page's "requests, limits and use of a host" queries, as written there,
+// against a real Prometheus scraping the exporter (cgroup and host
+// collectors) on a kubelet-like v1 tree: a 750m pod whose 500m container is
+// limited to 0.2 cores and spins, the pod limited to 512 MiB.
+TEST_F(LiveCommitmentTest, TheDocumentedRequestLimitAndUseQueriesAnswerInPrometheus) {
+  const std::vector<std::string> queries = DocumentedQueries("Requests, limits and use of a host");
+  ASSERT_EQ(queries.size(), 6u) << "the page's six queries";
+  const std::string kubepods = absl::StrCat("/kubepods-", unique_);
+  const std::string burstable = kubepods + "/burstable";
+  const std::string pod = burstable + "/pod0f6a1b2c-3d4e-5f60-7182-93a4b5c6d7e8";
+  const std::string container = pod + "/" + ContainerId('a');
+  for (const std::string& path : {kubepods, burstable, pod, container}) {
+    ASSERT_NO_FATAL_FAILURE(Make(path));
+  }
+  ASSERT_NO_FATAL_FAILURE(Write("cpu", pod, "cpu.shares", "768"));
+  ASSERT_NO_FATAL_FAILURE(Write("cpu", container, "cpu.shares", "512"));
+  ASSERT_NO_FATAL_FAILURE(LimitCpu(container, 20000));
+  ASSERT_NO_FATAL_FAILURE(LimitMemory(pod, 512 * kMiB));
+  ASSERT_NO_FATAL_FAILURE(RunBusyIn(container));
+
+  ExporterProcess exporter;
+  std::vector<std::string> args = {
+      "--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.cgroup",
+      "--collector.host", "--collector.cgroup.path-include=^" + kubepods};
+  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  PrometheusServer prometheus;
+  ASSERT_TRUE(prometheus.Start(absl::StrCat("127.0.0.1:", exporter.port()), {}))
+      << prometheus.log();
+  // Five scrapes, so that rate() over 5 s below has the busy loop's.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (true) {
+    PromQueryResult scrapes = prometheus.Query("count_over_time(up[1m]) >= 5 and up == 1");
+    if (scrapes.ok && !scrapes.samples.empty()) break;
+    ASSERT_LT(absl::Now(), deadline) << "no five scrapes within 30 s:\n" << prometheus.log();
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+
+  auto host_value = [&](const std::string& promql) -> std::optional<double> {
+    PromQueryResult result = prometheus.Query(promql);
+    EXPECT_TRUE(result.ok) << promql << ": " << result.error;
+    if (result.samples.size() != 1) return std::nullopt;
+    return result.samples[0].value;
+  };
+  const std::optional<double> cpus = host_value("strata_host_cpus");
+  const std::optional<double> memory = host_value("strata_host_memory_bytes");
+  ASSERT_TRUE(cpus.has_value() && memory.has_value())
+      << prometheus.Query("{__name__=~\"strata_host_.*\"}").body;
+
+  EXPECT_EQ(host_value(queries[0]), 0.75 / *cpus) << queries[0];  // CPU requested
+  EXPECT_EQ(host_value(queries[1]), 0.2 / *cpus) << queries[1];   // CPU limits
+  // rate() divides by its whole window: the series are seconds old, so 5m
+  // would read a fifth of a percent of what 5s reads.
+  const std::string used_query = absl::StrReplaceAll(queries[2], {{"[5m]", "[5s]"}});
+  ASSERT_NE(used_query, queries[2]);
+  std::optional<double> used = host_value(used_query);  // CPU used
+  ASSERT_TRUE(used.has_value()) << used_query;
+  EXPECT_GT(*used * *cpus, 0.1) << used_query;  // the busy loop under its 0.2-core quota
+  EXPECT_LT(*used * *cpus, 0.3) << used_query;
+  PromQueryResult memory_requested = prometheus.Query(queries[3]);  // none on v1
+  EXPECT_TRUE(memory_requested.ok) << memory_requested.error;
+  EXPECT_TRUE(memory_requested.samples.empty()) << memory_requested.body;
+  EXPECT_EQ(host_value(queries[4]), 512 * kMiB / *memory) << queries[4];  // memory limits
+  std::optional<double> working_set = host_value(queries[5]);             // memory used
+  ASSERT_TRUE(working_set.has_value()) << queries[5];
+  EXPECT_GT(*working_set, 0) << queries[5];
+  EXPECT_LT(*working_set * *memory, 512 * kMiB) << queries[5];
+
+  prometheus.Stop();
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0);
 }
 
 }  // namespace
