@@ -3,10 +3,11 @@
 // kubelet names them, in the v1 cpu, cpuacct, memory and pids hierarchies and
 // in the cgroup2 mount, writes limits and cpu.shares into the kernel's files,
 // scrapes the real binary (and, for the queries the collector's page
-// documents, a real Prometheus scraping it) and removes everything again. cgroup v1 only: on
-// the hybrid CI machines cpu and memory are bound to v1, so cgroup2 has no
-// cpu.weight, cpu.max, memory.max or memory.min to write (the v2 paths are
-// covered on fake trees in tests/unit/cgroup_collector_commitment_test.cc).
+// documents, a real Prometheus scraping it) and removes everything again.
+// cgroup v1 only: on the hybrid CI machines cpu and memory are bound to v1, so
+// cgroup2 has no cpu.weight, cpu.max, memory.max or memory.min to write (the
+// v2 paths are covered on fake trees in
+// tests/unit/cgroup_collector_commitment_test.cc).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
