@@ -18,6 +18,7 @@
 #include "collectors/cgroup/cgroup_metrics.h"
 #include "collectors/cgroup/cgroup_stats.h"
 #include "collectors/cgroup/docker_api.h"
+#include "collectors/cgroup/host_commitment.h"
 #include "collectors/cgroup/identity.h"
 #include "collectors/cgroup/mounts.h"
 #include "collectors/cgroup/walker.h"
@@ -154,9 +155,14 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
       pids(m::kPids), pids_limit(m::kPidsLimit), cpu_waiting(m::kPressureCpuWaiting),
       cpu_stalled(m::kPressureCpuStalled), mem_waiting(m::kPressureMemoryWaiting),
       mem_stalled(m::kPressureMemoryStalled), io_waiting(m::kPressureIoWaiting),
-      io_stalled(m::kPressureIoStalled);
-  std::map<std::string, double> cpu_limit_sum;
-  std::map<std::string, double> memory_limit_sum;
+      io_stalled(m::kPressureIoStalled), cpu_request(m::kCpuRequestCores),
+      memory_request(m::kMemoryRequestBytes);
+  std::vector<ReportedAllocation> allocations;
+  allocations.reserve(cgroups.size());
+  for (const ReportedCgroup& cgroup : cgroups) {
+    allocations.push_back({cgroup.path, cgroup.identity.kind, &cgroup.stats});
+  }
+  const HostCommitment commitment = AssessHostCommitment(fs_, *mounts, allocations, problems);
 
   for (const ReportedCgroup& cgroup : cgroups) {
     const std::string& path = cgroup.path;
@@ -195,23 +201,29 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
     gauge(mem_stalled, s.memory_pressure.stalled_seconds);
     gauge(io_waiting, s.io_pressure.waiting_seconds);
     gauge(io_stalled, s.io_pressure.stalled_seconds);
-    if (s.cpu_limit_cores) cpu_limit_sum[id.kind] += *s.cpu_limit_cores;
-    if (s.memory_limit_bytes) memory_limit_sum[id.kind] += *s.memory_limit_bytes;
+    if (auto request = commitment.requests.find(path); request != commitment.requests.end()) {
+      gauge(cpu_request, request->second.cpu_cores);
+      gauge(memory_request, request->second.memory_bytes);
+    }
   }
   for (FamilyBuilder* family :
-       {&info,        &cpu_usage,   &periods,     &throttled_periods, &throttled_seconds,
-        &cpu_limit,   &cpu_weight,  &mem_usage,   &working_set,       &rss,
-        &cache,       &swap,        &mem_limit,   &oom_events,        &oom_kills,
-        &io_bytes,    &io_ops,      &pids,        &pids_limit,        &cpu_waiting,
-        &cpu_stalled, &mem_waiting, &mem_stalled, &io_waiting,        &io_stalled}) {
+       {&info,        &cpu_usage,     &periods,     &throttled_periods, &throttled_seconds,
+        &cpu_limit,   &cpu_weight,    &mem_usage,   &working_set,       &rss,
+        &cache,       &swap,          &mem_limit,   &oom_events,        &oom_kills,
+        &io_bytes,    &io_ops,        &pids,        &pids_limit,        &cpu_waiting,
+        &cpu_stalled, &mem_waiting,   &mem_stalled, &io_waiting,        &io_stalled,
+        &cpu_request, &memory_request}) {
     family->EmitTo(out);
   }
-  FamilyBuilder cpu_sum(m::kCpuLimitCoresSum);
-  for (const auto& [kind, sum] : cpu_limit_sum) cpu_sum.Add(sum, {kind});
-  cpu_sum.EmitTo(out);
-  FamilyBuilder memory_sum(m::kMemoryLimitBytesSum);
-  for (const auto& [kind, sum] : memory_limit_sum) memory_sum.Add(sum, {kind});
-  memory_sum.EmitTo(out);
+  auto emit_by_kind = [&out](const MetricSpec& spec, const std::map<std::string, double>& sums) {
+    FamilyBuilder family(spec);
+    for (const auto& [kind, sum] : sums) family.Add(sum, {kind});
+    family.EmitTo(out);
+  };
+  emit_by_kind(m::kCpuLimitCoresSum, commitment.totals.cpu_limit_cores);
+  emit_by_kind(m::kMemoryLimitBytesSum, commitment.totals.memory_limit_bytes);
+  emit_by_kind(m::kCpuRequestCoresSum, commitment.totals.cpu_request_cores);
+  emit_by_kind(m::kMemoryRequestBytesSum, commitment.totals.memory_request_bytes);
 
   if (!problems.empty()) {
     status.Update(absl::DataLossError(
@@ -243,7 +255,8 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
   logged_no_socket_ = false;
   if (engine_ == nullptr) {
     engine_ = std::make_unique<ContainerMetadataCache>(
-        NewDockerApiLister(*std::move(socket_path), options_.docker_timeout));
+        NewDockerApiLister(*std::move(socket_path), options_.docker_timeout), absl::Seconds(30),
+        options_.docker_refresh_interval);
   }
   std::set<std::string> ids;
   for (const ReportedCgroup& cgroup : cgroups) {
@@ -283,7 +296,7 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
   app.add_option(
          "--collector.cgroup.path-exclude", options.path_exclude,
          "RE2 regex: cgroup paths it matches anywhere are not reported (default: mount, swap and "
-         "socket units, login sessions, transient run- scopes, conmon scopes and "
+         "socket units, login sessions, transient run- scopes, conmon scopes and cgroups and "
          "everything inside a scope).")
       ->capture_default_str();
   app.add_option("--collector.cgroup.max-depth", options.max_depth,
@@ -305,6 +318,19 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "Container labels copied into strata_container_info as label_<name>; "
                  "comma-separated.")
       ->delimiter(',');
+  app.add_option_function<std::string>(
+         "--collector.cgroup.docker-refresh-interval",
+         [&interval = options.docker_refresh_interval](const std::string& text) {
+           absl::Duration parsed;
+           if (!absl::ParseDuration(text, &parsed) || parsed < absl::ZeroDuration()) {
+             throw CLI::ValidationError("--collector.cgroup.docker-refresh-interval",
+                                        "\"" + text + "\" is not a duration of 0s or more");
+           }
+           interval = parsed;
+         },
+         "Longest time the engine's container list (names, images, labels) is kept while the "
+         "set of containers stays the same, so renames show within it; 0s asks on every scrape.")
+      ->default_str("1m");
 #endif
 }
 
@@ -352,8 +378,12 @@ std::vector<const MetricSpec*> CgroupMetricSpecs() {
                                           &m::kPressureMemoryStalled,
                                           &m::kPressureIoWaiting,
                                           &m::kPressureIoStalled,
+                                          &m::kCpuRequestCores,
+                                          &m::kMemoryRequestBytes,
                                           &m::kCpuLimitCoresSum,
-                                          &m::kMemoryLimitBytesSum};
+                                          &m::kMemoryLimitBytesSum,
+                                          &m::kCpuRequestCoresSum,
+                                          &m::kMemoryRequestBytesSum};
   if (STRATA_WITH_DOCKER_API) {  // only the engine names containers
     specs.push_back(&m::kContainerInfo);
     specs.push_back(&m::kContainerCreated);

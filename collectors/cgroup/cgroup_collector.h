@@ -17,12 +17,14 @@ struct CgroupCollectorOptions {
   // node_exporter's include/exclude flags are: anchor them to match whole paths.
   std::string path_include = ".*";
   std::string path_exclude =
-      R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|\.scope/)";
+      R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|/conmon$|\.scope/)";
   int max_depth = 6;
   int max_cgroups = 1000;
   std::string docker_socket = "/var/run/docker.sock";
   std::vector<std::string> docker_labels;
   absl::Duration docker_timeout = absl::Seconds(2);
+  // Longest time the engine's answer is kept while the containers stay the same.
+  absl::Duration docker_refresh_interval = absl::Minutes(1);
 };
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule();

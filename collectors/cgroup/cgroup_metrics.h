@@ -170,22 +170,53 @@ inline constexpr MetricSpec kPressureIoStalled{
     {"cgroup"},
     "io.pressure"};
 
+inline constexpr MetricSpec kCpuRequestCores{
+    "strata_cgroup_cpu_request_cores",
+    MetricType::Gauge,
+    "Kubernetes CPU request of a pod or container cgroup under kubepods, in cores; absent "
+    "without one. v1: exact; v2: inverted from the weight, to within 15 millicores.",
+    {"cgroup"},
+    "v1 cpu.shares; v2 cpu.weight"};
+inline constexpr MetricSpec kMemoryRequestBytes{
+    "strata_cgroup_memory_request_bytes",
+    MetricType::Gauge,
+    "Kubernetes memory request of a pod or container cgroup under kubepods (v2, set by the "
+    "kubelet's MemoryQoS); absent when 0 or unset.",
+    {"cgroup"},
+    "v2 memory.min, else memory.low"};
+
 // Named "committed", not "..._sum": promtool reserves the _sum suffix for
 // histograms and summaries.
 inline constexpr MetricSpec kCpuLimitCoresSum{
     "strata_cgroup_committed_cpu_cores",
     MetricType::Gauge,
-    "Sum of the CPU limits of the reported cgroups that have one, by kind; compare with "
-    "strata_host_cpus.",
+    "CPU limits committed on the host, each counted once: a cgroup's limit counts only when no "
+    "ancestor has a CPU limit, under the kind of that topmost cgroup; sum over kind and compare "
+    "with strata_host_cpus.",
     {"kind"},
-    "the per-cgroup CPU limits"};
+    "the CPU limits of the reported cgroups and of their ancestors"};
 inline constexpr MetricSpec kMemoryLimitBytesSum{
     "strata_cgroup_committed_memory_bytes",
     MetricType::Gauge,
-    "Sum of the memory limits of the reported cgroups that have one, by kind; compare with "
-    "strata_host_memory_bytes.",
+    "Memory limits committed on the host, each counted once: a cgroup's limit counts only when "
+    "no ancestor has a memory limit, under the kind of that topmost cgroup; sum over kind and "
+    "compare with strata_host_memory_bytes.",
     {"kind"},
-    "the per-cgroup memory limits"};
+    "the memory limits of the reported cgroups and of their ancestors"};
+inline constexpr MetricSpec kCpuRequestCoresSum{
+    "strata_cgroup_requested_cpu_cores",
+    MetricType::Gauge,
+    "Kubernetes CPU requests on the host, each counted once: the topmost request of each "
+    "branch (a pod's, which includes its containers'), by kind; sum over kind.",
+    {"kind"},
+    "the CPU requests of the reported pod and container cgroups and of their pods"};
+inline constexpr MetricSpec kMemoryRequestBytesSum{
+    "strata_cgroup_requested_memory_bytes",
+    MetricType::Gauge,
+    "Kubernetes memory requests on the host (v2), each counted once: the topmost request of "
+    "each branch (a pod's, which includes its containers'), by kind; sum over kind.",
+    {"kind"},
+    "the memory requests of the reported pod and container cgroups and of their pods"};
 
 inline constexpr MetricSpec kContainerInfo{
     "strata_container_info",

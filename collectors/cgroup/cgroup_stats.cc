@@ -104,13 +104,7 @@ void ReadPressure(CgroupDir& dir, CgroupStats& stats) {
   }
 }
 
-void ReadV2(CgroupDir& dir, CgroupStats& stats) {
-  std::optional<Keyed> cpu = dir.Read("cpu.stat", ParseFlatKeyed);
-  stats.cpu_user_seconds = Key(cpu, "user_usec", kMicrosecond);
-  stats.cpu_system_seconds = Key(cpu, "system_usec", kMicrosecond);
-  stats.cpu_periods = Key(cpu, "nr_periods");
-  stats.cpu_throttled_periods = Key(cpu, "nr_throttled");
-  stats.cpu_throttled_seconds = Key(cpu, "throttled_usec", kMicrosecond);
+void ReadV2Allocation(CgroupDir& dir, CgroupStats& stats) {
   if (std::optional<CpuMax> max = dir.Read("cpu.max", ParseCpuMax); max && max->quota_us) {
     stats.cpu_limit_cores =
         static_cast<double>(*max->quota_us) / static_cast<double>(max->period_us);
@@ -118,6 +112,18 @@ void ReadV2(CgroupDir& dir, CgroupStats& stats) {
   if (std::optional<uint64_t> weight = dir.Read("cpu.weight", ParseSingleValue)) {
     stats.cpu_weight = static_cast<double>(*weight);
   }
+  if (auto max = dir.Read("memory.max", ParseMaxOrValue); max && *max) {
+    stats.memory_limit_bytes = static_cast<double>(**max);
+  }
+}
+
+void ReadV2(CgroupDir& dir, CgroupStats& stats) {
+  std::optional<Keyed> cpu = dir.Read("cpu.stat", ParseFlatKeyed);
+  stats.cpu_user_seconds = Key(cpu, "user_usec", kMicrosecond);
+  stats.cpu_system_seconds = Key(cpu, "system_usec", kMicrosecond);
+  stats.cpu_periods = Key(cpu, "nr_periods");
+  stats.cpu_throttled_periods = Key(cpu, "nr_throttled");
+  stats.cpu_throttled_seconds = Key(cpu, "throttled_usec", kMicrosecond);
 
   if (std::optional<uint64_t> current = dir.Read("memory.current", ParseSingleValue)) {
     stats.memory_usage_bytes = static_cast<double>(*current);
@@ -130,9 +136,7 @@ void ReadV2(CgroupDir& dir, CgroupStats& stats) {
   if (std::optional<uint64_t> swap = dir.Read("memory.swap.current", ParseSingleValue)) {
     stats.memory_swap_bytes = static_cast<double>(*swap);
   }
-  if (auto max = dir.Read("memory.max", ParseMaxOrValue); max && *max) {
-    stats.memory_limit_bytes = static_cast<double>(**max);
-  }
+  ReadV2Allocation(dir, stats);
   std::optional<Keyed> events = dir.Read("memory.events", ParseFlatKeyed);
   stats.memory_oom_events = Key(events, "oom");
   stats.memory_oom_kills = Key(events, "oom_kill");
@@ -148,11 +152,7 @@ void ReadV2(CgroupDir& dir, CgroupStats& stats) {
   ReadPressure(dir, stats);
 }
 
-void ReadV1Cpu(CgroupDir& dir, CgroupStats& stats) {
-  std::optional<Keyed> cpu = dir.Read("cpu.stat", ParseFlatKeyed);
-  stats.cpu_periods = Key(cpu, "nr_periods");
-  stats.cpu_throttled_periods = Key(cpu, "nr_throttled");
-  stats.cpu_throttled_seconds = Key(cpu, "throttled_time", kNanosecond);
+void ReadV1CpuAllocation(CgroupDir& dir, CgroupStats& stats) {
   std::optional<int64_t> quota = dir.Read("cpu.cfs_quota_us", ParseSignedValue);
   std::optional<uint64_t> period = dir.Read("cpu.cfs_period_us", ParseSingleValue);
   if (quota && period && *quota > 0 && *period > 0) {
@@ -160,7 +160,16 @@ void ReadV1Cpu(CgroupDir& dir, CgroupStats& stats) {
   }
   if (std::optional<uint64_t> shares = dir.Read("cpu.shares", ParseSingleValue)) {
     stats.cpu_weight = CpuSharesToWeight(*shares);
+    stats.cpu_shares = *shares;
   }
+}
+
+void ReadV1Cpu(CgroupDir& dir, CgroupStats& stats) {
+  std::optional<Keyed> cpu = dir.Read("cpu.stat", ParseFlatKeyed);
+  stats.cpu_periods = Key(cpu, "nr_periods");
+  stats.cpu_throttled_periods = Key(cpu, "nr_throttled");
+  stats.cpu_throttled_seconds = Key(cpu, "throttled_time", kNanosecond);
+  ReadV1CpuAllocation(dir, stats);
 }
 
 void ReadV1Cpuacct(CgroupDir& dir, CgroupStats& stats) {
@@ -177,6 +186,16 @@ void ReadV1Cpuacct(CgroupDir& dir, CgroupStats& stats) {
   stats.cpu_system_seconds = Key(ticks, "system", 1 / kUserHz);
 }
 
+void ReadV1MemoryLimit(CgroupDir& dir, CgroupStats& stats) {
+  if (auto limit = dir.Read("memory.limit_in_bytes", ParseMaxOrValue); limit && *limit) {
+    stats.memory_limit_bytes = static_cast<double>(**limit);
+    // With use_hierarchy 0 (allowed before Linux 5.11) children are not
+    // charged to this cgroup, so its limit does not bound them.
+    std::optional<uint64_t> hierarchical = dir.Read("memory.use_hierarchy", ParseSingleValue);
+    stats.memory_limit_covers_descendants = !hierarchical.has_value() || *hierarchical != 0;
+  }
+}
+
 void ReadV1Memory(CgroupDir& dir, CgroupStats& stats) {
   if (std::optional<uint64_t> usage = dir.Read("memory.usage_in_bytes", ParseSingleValue)) {
     stats.memory_usage_bytes = static_cast<double>(*usage);
@@ -187,9 +206,7 @@ void ReadV1Memory(CgroupDir& dir, CgroupStats& stats) {
   stats.memory_swap_bytes = Total(memory, "swap");
   stats.memory_working_set_bytes =
       WorkingSet(stats.memory_usage_bytes, Total(memory, "inactive_file"));
-  if (auto limit = dir.Read("memory.limit_in_bytes", ParseMaxOrValue); limit && *limit) {
-    stats.memory_limit_bytes = static_cast<double>(**limit);
-  }
+  ReadV1MemoryLimit(dir, stats);
   // v1 counts OOM kills (since 4.13) but has no OOM event counter.
   std::optional<Keyed> oom = dir.Read("memory.oom_control", ParseFlatKeyed);
   stats.memory_oom_kills = Key(oom, "oom_kill");
@@ -223,11 +240,11 @@ void ReadV1Pids(CgroupDir& dir, CgroupStats& stats) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
-                                            absl::string_view path,
-                                            std::vector<std::string>& problems) {
+// Reads the cgroup's files: all of them, or with `allocation_only` just its
+// limits and CPU weight.
+absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
+                                 absl::string_view path, bool allocation_only,
+                                 std::vector<std::string>& problems) {
   CgroupStats stats;
   bool any_read = false;
   auto dir_for = [&](const HierarchyLocation& location) {
@@ -235,7 +252,11 @@ absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts
   };
   if (mounts.mode == CgroupMode::kV2) {
     CgroupDir unified = dir_for(*mounts.unified);
-    ReadV2(unified, stats);
+    if (allocation_only) {
+      ReadV2Allocation(unified, stats);
+    } else {
+      ReadV2(unified, stats);
+    }
     if (!any_read && !unified.Exists()) return absl::NotFoundError("cgroup vanished");
     return stats;
   }
@@ -245,14 +266,19 @@ absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts
     CgroupDir dir = dir_for(it->second);
     read(dir);
   };
-  v1("cpu", [&](CgroupDir& dir) { ReadV1Cpu(dir, stats); });
-  v1("cpuacct", [&](CgroupDir& dir) { ReadV1Cpuacct(dir, stats); });
-  v1("memory", [&](CgroupDir& dir) { ReadV1Memory(dir, stats); });
-  v1("blkio", [&](CgroupDir& dir) { ReadV1Blkio(dir, stats, problems); });
-  v1("pids", [&](CgroupDir& dir) { ReadV1Pids(dir, stats); });
-  if (mounts.unified.has_value()) {
-    CgroupDir unified = dir_for(*mounts.unified);
-    ReadPressure(unified, stats);
+  if (allocation_only) {
+    v1("cpu", [&](CgroupDir& dir) { ReadV1CpuAllocation(dir, stats); });
+    v1("memory", [&](CgroupDir& dir) { ReadV1MemoryLimit(dir, stats); });
+  } else {
+    v1("cpu", [&](CgroupDir& dir) { ReadV1Cpu(dir, stats); });
+    v1("cpuacct", [&](CgroupDir& dir) { ReadV1Cpuacct(dir, stats); });
+    v1("memory", [&](CgroupDir& dir) { ReadV1Memory(dir, stats); });
+    v1("blkio", [&](CgroupDir& dir) { ReadV1Blkio(dir, stats, problems); });
+    v1("pids", [&](CgroupDir& dir) { ReadV1Pids(dir, stats); });
+    if (mounts.unified.has_value()) {
+      CgroupDir unified = dir_for(*mounts.unified);
+      ReadPressure(unified, stats);
+    }
   }
   if (!any_read) {
     // Either every hierarchy lost it, or it only ever existed where nothing is read.
@@ -264,6 +290,35 @@ absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts
     if (!exists_somewhere) return absl::NotFoundError("cgroup vanished");
   }
   return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
+                                            absl::string_view path,
+                                            std::vector<std::string>& problems) {
+  return Read(fs, mounts, path, /*allocation_only=*/false, problems);
+}
+
+absl::StatusOr<CgroupStats> ReadCgroupAllocation(const HostFs& fs, const CgroupMounts& mounts,
+                                                 absl::string_view path,
+                                                 std::vector<std::string>& problems) {
+  return Read(fs, mounts, path, /*allocation_only=*/true, problems);
+}
+
+void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::string_view path,
+                          CgroupStats& stats, std::vector<std::string>& problems) {
+  // Only v2's memory controller has them; in hybrid mode memory is v1's.
+  if (mounts.mode != CgroupMode::kV2) return;
+  bool any_read = false;
+  CgroupDir dir(fs, *mounts.unified, path, problems, any_read);
+  // "max" (protect everything) is no amount: left unset, as 0 is.
+  if (auto min = dir.Read("memory.min", ParseMaxOrValue); min && *min) {
+    stats.memory_min_bytes = **min;
+  }
+  if (auto low = dir.Read("memory.low", ParseMaxOrValue); low && *low) {
+    stats.memory_low_bytes = **low;
+  }
 }
 
 }  // namespace strata

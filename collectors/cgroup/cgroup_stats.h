@@ -25,6 +25,7 @@ struct CgroupStats {
   std::optional<double> cpu_throttled_seconds;
   std::optional<double> cpu_limit_cores;
   std::optional<double> cpu_weight;
+  std::optional<uint64_t> cpu_shares;  // v1 cpu.shares as written (cpu_weight is it mapped)
 
   std::optional<double> memory_usage_bytes;
   std::optional<double> memory_working_set_bytes;
@@ -32,6 +33,12 @@ struct CgroupStats {
   std::optional<double> memory_cache_bytes;
   std::optional<double> memory_swap_bytes;
   std::optional<double> memory_limit_bytes;
+  // False when v1 memory.use_hierarchy is 0: the limit then does not bound the
+  // cgroup's descendants (possible before Linux 5.11 only).
+  bool memory_limit_covers_descendants = true;
+  // v2 memory protection; read only by ReadMemoryProtection.
+  std::optional<uint64_t> memory_min_bytes;
+  std::optional<uint64_t> memory_low_bytes;
   std::optional<double> memory_oom_events;
   std::optional<double> memory_oom_kills;
 
@@ -56,5 +63,19 @@ struct CgroupStats {
 absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
                                             absl::string_view path,
                                             std::vector<std::string>& problems);
+
+// Reads only what bounds and weighs the cgroup: the CPU and memory limits
+// (with memory_limit_covers_descendants) and the CPU weight or shares. For
+// ancestors of reported cgroups, whose limits bound them even when the
+// ancestor itself is not reported. Errors as ReadCgroupStats.
+absl::StatusOr<CgroupStats> ReadCgroupAllocation(const HostFs& fs, const CgroupMounts& mounts,
+                                                 absl::string_view path,
+                                                 std::vector<std::string>& problems);
+
+// Adds v2 memory.min and memory.low to `stats` (where the memory controller
+// is v2's: on v2 hosts; v1 has no such files). Absent files leave them unset;
+// a broken one is added to `problems`.
+void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::string_view path,
+                          CgroupStats& stats, std::vector<std::string>& problems);
 
 }  // namespace strata

@@ -128,12 +128,17 @@ absl::StatusOr<std::vector<EngineContainer>> ParseContainerList(absl::string_vie
 }
 
 ContainerMetadataCache::ContainerMetadataCache(std::unique_ptr<ContainerLister> lister,
-                                               absl::Duration retry_missing)
-    : lister_(std::move(lister)), retry_missing_(retry_missing) {}
+                                               absl::Duration retry_missing, absl::Duration max_age,
+                                               std::function<absl::Time()> clock)
+    : lister_(std::move(lister)),
+      retry_missing_(retry_missing),
+      max_age_(max_age),
+      clock_(std::move(clock)) {}
 
 absl::Status ContainerMetadataCache::Refresh(const std::set<std::string>& ids) {
-  const absl::Time now = absl::Now();
-  if (fetched_ && ids == last_ids_ && (all_found_ || now - fetched_at_ < retry_missing_)) {
+  const absl::Time now = clock_();
+  const absl::Duration age = now - fetched_at_;
+  if (fetched_ && ids == last_ids_ && age < max_age_ && (all_found_ || age < retry_missing_)) {
     return absl::OkStatus();
   }
   ++requests_;

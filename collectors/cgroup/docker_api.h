@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace strata {
@@ -43,16 +44,22 @@ class ContainerLister {
 std::unique_ptr<ContainerLister> NewDockerApiLister(std::string socket_path,
                                                     absl::Duration timeout);
 
-// Remembers the engine's answer and asks again only when the set of
-// container ids seen in the cgroup tree changes (a container started or
-// stopped), so a steady host costs no API call per scrape. A container whose
-// cgroup appeared before the engine listed it as running is asked about again
-// after `retry_missing`, not forgotten.
+// Remembers the engine's answer and asks again when the set of container ids
+// seen in the cgroup tree changes (a container started or stopped), when the
+// answer is `max_age` old (a rename changes neither id nor cgroup, so only
+// this shows it), and, for a container whose cgroup appeared before the engine
+// listed it as running, after `retry_missing`. Between those a steady host
+// costs no API call per scrape: a listing takes the engine milliseconds to
+// seconds, growing with the number of containers.
 // Not thread-safe: owned by one collector, which the scraper never runs twice at once.
 class ContainerMetadataCache {
  public:
+  // `clock` tells the time (tests pass their own). A zero `max_age` asks on
+  // every Refresh.
   explicit ContainerMetadataCache(std::unique_ptr<ContainerLister> lister,
-                                  absl::Duration retry_missing = absl::Seconds(30));
+                                  absl::Duration retry_missing = absl::Seconds(30),
+                                  absl::Duration max_age = absl::Minutes(1),
+                                  std::function<absl::Time()> clock = absl::Now);
 
   // Makes sure metadata is current for `ids` (full ids found in cgroup
   // paths). Returns the engine's error, if it had to ask and that failed;
@@ -68,6 +75,8 @@ class ContainerMetadataCache {
  private:
   std::unique_ptr<ContainerLister> lister_;
   const absl::Duration retry_missing_;
+  const absl::Duration max_age_;
+  const std::function<absl::Time()> clock_;
   std::set<std::string> last_ids_;
   bool fetched_ = false;
   bool all_found_ = false;  // the last answer listed every id asked about

@@ -164,6 +164,12 @@ CgroupIdentity IdentifyCgroup(absl::string_view path) {
     identity.runtime = "lxc";
     return identity;
   }
+  // Podman's conmon processes under the cgroupfs manager: "<cgroup parent>/conmon"
+  // ("/libpod_parent/conmon" by default); the systemd manager's are libpod-conmon-<id>.scope.
+  if (leaf == "conmon") {
+    identity.runtime = "podman";
+    return identity;
+  }
 
   // Plain systemd units.
   absl::string_view unit = leaf;

@@ -5,6 +5,7 @@
 // engine metadata, and forget it once it is stopped. Needs root, podman, runc
 // and busybox-static (CI installs them); without them the tests fail.
 #include <signal.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
@@ -161,6 +162,62 @@ TEST_F(CgroupPodmanTest, ReportsTheContainerWithLimitsAndEngineMetadataUntilItSt
   EXPECT_FALSE(absl::StrContains(after, cgroup_)) << LinesWith(after, cgroup_);
   EXPECT_FALSE(absl::StrContains(after, short_id_)) << LinesWith(after, short_id_);
   EXPECT_EQ(SampleValue(after, kSuccess), 1) << exporter.stderr_text();
+
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();
+}
+
+// `podman rename` keeps the container's id and cgroup, so the set of
+// containers does not change; the new name used never to show.
+TEST_F(CgroupPodmanTest, ARenamedContainerShowsItsNewNameWithinTheRefreshInterval) {
+  ASSERT_NO_FATAL_FAILURE(RunLimitedContainer());
+  ExporterProcess exporter;
+  std::vector<std::string> flags = ExporterFlags(sandbox_.socket_path());
+  flags.push_back("--collector.cgroup.docker-refresh-interval=2s");
+  ASSERT_TRUE(exporter.Start(flags)) << exporter.stderr_text();
+  const std::string before = Scrape(exporter.port());
+  EXPECT_EQ(SampleValue(before, CgroupInfo(name_)), 1) << LinesWith(before, "strata_cgroup_info");
+
+  const std::string renamed = name_ + "-renamed";
+  PodmanResult rename = sandbox_.Podman({"rename", id_, renamed});
+  ASSERT_TRUE(rename.ok()) << rename.error;
+  const absl::Time renamed_at = absl::Now();
+  std::string after;
+  do {
+    absl::SleepFor(absl::Milliseconds(200));
+    after = Scrape(exporter.port());
+  } while (!SampleValue(after, CgroupInfo(renamed)).has_value() &&
+           absl::Now() - renamed_at < absl::Seconds(15));
+  const absl::Duration took = absl::Now() - renamed_at;
+  EXPECT_EQ(SampleValue(after, CgroupInfo(renamed)), 1) << LinesWith(after, "strata_cgroup_info");
+  EXPECT_THAT(LinesWith(after, "strata_container_info{"),
+              ::testing::HasSubstr("name=\"" + renamed + "\""));
+  EXPECT_FALSE(absl::StrContains(after, "name=\"" + name_ + "\"")) << LinesWith(after, short_id_);
+  // Within the interval, plus a scrape and the engine's answer.
+  EXPECT_LT(took, absl::Seconds(5)) << took;
+  EXPECT_EQ(SampleValue(after, kSuccess), 1) << exporter.stderr_text();
+
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();
+}
+
+// With the cgroupfs manager Podman runs each container's conmon in
+// "<cgroup parent>/conmon", which is noise and left out by default.
+TEST_F(CgroupPodmanTest, TheConmonCgroupIsNotReported) {
+  ASSERT_NO_FATAL_FAILURE(RunLimitedContainer());
+  const std::string conmon = sandbox_.cgroup_parent() + "/conmon";
+  bool conmon_exists = false;
+  for (const char* hierarchy : {"cpu", "memory", "pids", "unified"}) {
+    conmon_exists |= access(absl::StrCat("/sys/fs/cgroup/", hierarchy, conmon).c_str(), F_OK) == 0;
+  }
+  ASSERT_TRUE(conmon_exists) << conmon << " was not made by podman";
+
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(ExporterFlags(sandbox_.socket_path()))) << exporter.stderr_text();
+  const std::string body = Scrape(exporter.port());
+  EXPECT_EQ(SampleValue(body, CgroupInfo(name_)), 1) << LinesWith(body, "strata_cgroup_info");
+  EXPECT_FALSE(absl::StrContains(body, "cgroup=\"" + conmon + "\"")) << LinesWith(body, conmon);
+  EXPECT_GE(SampleValue(body, "strata_cgroup_skipped{reason=\"filter\"}"), 1);
 
   exporter.Signal(SIGTERM);
   EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();

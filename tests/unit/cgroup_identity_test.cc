@@ -145,7 +145,9 @@ TEST(IdentifyCgroup, Podman) {
       {"/machine.slice/libpod-conmon-" + kPodmanId + ".scope",
        {"other", "systemd", "libpod-conmon-" + kPodmanId + ".scope", "", ""}},
       {"/libpod_parent/libpod-" + kPodmanId, {"container", "podman", short_id, "", kPodmanId}},
-      {"/libpod_parent/conmon", {"other", "", "conmon", "", ""}},
+      // Its conmon processes under the cgroupfs manager: noise, like libpod-conmon-<id>.scope.
+      {"/libpod_parent/conmon", {"other", "podman", "conmon", "", ""}},
+      {"/strata-test-abc/conmon", {"other", "podman", "conmon", "", ""}},
       {"/libpod_parent", {"other", "", "libpod_parent", "", ""}},
   });
 }

@@ -361,6 +361,42 @@ TEST(ContainerMetadataCacheRetry, AsksAgainForAnIdTheEngineDidNotListYet) {
   EXPECT_EQ(slow_engine.calls, 1);
 }
 
+// A renamed container kept its old name for as long as the set of container
+// ids stayed the same, which on a steady host is for ever.
+TEST(ContainerMetadataCacheAge, ARenameShowsOnceTheAnswerIsOlderThanTheMaximumAge) {
+  ScriptedEngine engine;
+  engine.answers = {std::vector<EngineContainer>{Container("a1", "web")},
+                    std::vector<EngineContainer>{Container("a1", "web-renamed")}};
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  ContainerMetadataCache cache(std::make_unique<ScriptedLister>(&engine), absl::Seconds(30),
+                               absl::Minutes(1), [&now] { return now; });
+  ASSERT_TRUE(cache.Refresh({"a1"}).ok());
+  ASSERT_NE(cache.Find("a1"), nullptr);
+  EXPECT_EQ(cache.Find("a1")->name, "web");
+  // Within the maximum age the answer is kept: no call per scrape.
+  now += absl::Seconds(59);
+  ASSERT_TRUE(cache.Refresh({"a1"}).ok());
+  EXPECT_EQ(cache.Find("a1")->name, "web");
+  EXPECT_EQ(engine.calls, 1);
+  now += absl::Seconds(1);
+  ASSERT_TRUE(cache.Refresh({"a1"}).ok());
+  EXPECT_EQ(cache.Find("a1")->name, "web-renamed");
+  EXPECT_EQ(engine.calls, 2);
+  // And the new answer is kept for the maximum age again.
+  now += absl::Seconds(30);
+  ASSERT_TRUE(cache.Refresh({"a1"}).ok());
+  EXPECT_EQ(engine.calls, 2);
+}
+
+TEST(ContainerMetadataCacheAge, AZeroMaximumAgeAsksOnEveryRefresh) {
+  ScriptedEngine engine;
+  engine.answers = {std::vector<EngineContainer>{Container("a1", "web")}};
+  ContainerMetadataCache cache(std::make_unique<ScriptedLister>(&engine), absl::Seconds(30),
+                               absl::ZeroDuration());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(cache.Refresh({"a1"}).ok());
+  EXPECT_EQ(engine.calls, 3);
+}
+
 TEST_F(ContainerMetadataCacheTest, ReturnsTheErrorKeepsTheOldAnswerAndRetries) {
   engine_.answers = {std::vector<EngineContainer>{Container("a1", "web")},
                      absl::UnavailableError("engine down"),
