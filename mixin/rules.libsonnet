@@ -118,11 +118,13 @@ local promql = import 'lib/promql.libsonnet';
             expr: promql.aggregate('count', clusters + ['image_id', 'image_version']) +
                   '(strata_image_info%s)' % sel(),
           },
+          // Hosts without an image version (no stamp, no IMAGE_VERSION) are
+          // not a version of their own.
           {
             record: 'strata:image_versions:count',
             expr: promql.aggregate('count', clusters) + '(' +
                   promql.aggregate('count', clusters + ['image_version']) +
-                  '(strata_image_info%s))' % sel(),
+                  '(strata_image_info%s))' % sel(['image_version!=""']),
           },
 
           // --- Convergence health per tool and cluster ---
