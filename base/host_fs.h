@@ -110,12 +110,14 @@ class HostFs {
 // The real file system below the given roots.
 std::unique_ptr<HostFs> NewRealHostFs(HostPaths paths);
 
-// Reads one file and parses its text with `parse` (text -> StatusOr<T>). A
-// parse error is returned with the file's absolute path in front.
+// Parses the text of a file read from `path` (or the error reading it) with
+// `parse` (text -> StatusOr<T>), so one read can feed several parsers. A read
+// error is returned as it is; a parse error with the file's absolute path in
+// front.
 template <typename Parser>
-auto ReadAndParse(const HostFs& fs, HostRoot root, absl::string_view path, Parser parse)
+auto ParseRead(const HostFs& fs, HostRoot root, absl::string_view path,
+               const absl::StatusOr<std::string>& text, Parser parse)
     -> decltype(parse(absl::string_view())) {
-  absl::StatusOr<std::string> text = fs.ReadFile(root, path);
   if (!text.ok()) return text.status();
   auto parsed = parse(*text);
   if (!parsed.ok()) {
@@ -123,6 +125,14 @@ auto ReadAndParse(const HostFs& fs, HostRoot root, absl::string_view path, Parse
                         absl::StrCat(fs.Resolve(root, path), ": ", parsed.status().message()));
   }
   return parsed;
+}
+
+// Reads one file and parses its text with `parse` (text -> StatusOr<T>). A
+// parse error is returned with the file's absolute path in front.
+template <typename Parser>
+auto ReadAndParse(const HostFs& fs, HostRoot root, absl::string_view path, Parser parse)
+    -> decltype(parse(absl::string_view())) {
+  return ParseRead(fs, root, path, fs.ReadFile(root, path), parse);
 }
 
 // Largest file ReadFile returns; kernel files are far smaller.

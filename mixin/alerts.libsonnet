@@ -59,22 +59,36 @@ local promql = import 'lib/promql.libsonnet';
           ),
           alert(
             'ConfigDriftDetected',
+            // A dry run that found differences, or a real Puppet run that
+            // left noop events behind: resources marked `noop => true` are
+            // not changed outside --noop either, and only the report's
+            // noop_pending says so (strata_convergence_noop is then 0).
             |||
-              strata_convergence_noop%(s)s == 1
-                and on(%(on)s)
               (
-                  strata_convergence_resources%(puppet)s > 0
-                or
-                  strata_convergence_resources%(ansible)s > 0
+                  strata_convergence_noop%(s)s == 1
+                    and on(%(on)s)
+                  (
+                      strata_convergence_resources%(puppet)s > 0
+                    or
+                      strata_convergence_resources%(ansible)s > 0
+                  )
+              )
+              or
+              (
+                  strata_convergence_noop%(puppetRun)s
+                    and on(%(host)s)
+                  strata_puppet_noop_pending%(s)s == 1
               )
             ||| % {
               s: sel(),
               on: hostAnd(['tool']),
+              host: hostAnd(),
               puppet: sel(['tool="puppet"', 'state="out_of_sync"']),
               ansible: sel(['tool="ansible"', 'state="changed"']),
+              puppetRun: sel(['tool="puppet"']),
             },
             'Configuration drift on {{ $labels.instance }} ({{ $labels.tool }}).',
-            'The last {{ $labels.tool }} dry run on {{ $labels.instance }} found resources that differ from the desired configuration.',
+            'The last {{ $labels.tool }} run on {{ $labels.instance }} left resources that differ from the desired configuration unchanged (a dry run, or resources marked noop).',
           ),
           alert(
             'PuppetAgentDisabledTooLong',

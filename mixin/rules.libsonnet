@@ -51,6 +51,30 @@ local promql = import 'lib/promql.libsonnet';
             ||| % { s: sel(), container: sel(['kind="container"']), host: host },
           },
 
+          // --- Host use: what the host's own kernel counts, for every kind of host ---
+          // CPU: cores busy, summed over the non-idle modes. iowait is idle time
+          // (the CPU had nothing to run while I/O was outstanding), and steal is
+          // time the hypervisor gave to someone else while this guest's vCPUs
+          // waited: not this host's work, and counted where it ran (the other
+          // guest, or the hypervisor's own use); strata:host_cpu_steal:ratio
+          // shows it.
+          {
+            record: 'strata:host_cpu_used:cores',
+            expr: |||
+              sum without(mode) (rate(strata_host_cpu_seconds_total%(busy)s[%(w)s]))
+            ||| % { busy: sel(['mode!~"idle|iowait|steal"']), w: w },
+          },
+          // Memory: total minus what the kernel could give to new work without
+          // swapping (MemAvailable), so page cache it can drop is not used.
+          {
+            record: 'strata:host_memory_used:bytes',
+            expr: |||
+              strata_host_memory_bytes%(s)s
+                - on(%(host)s)
+              strata_host_memory_available_bytes%(s)s
+            ||| % { s: sel(), host: host },
+          },
+
           // --- Utilisation efficiency: used / allocated, per domain ---
           // CPU: host CPU time of the domain per second / its vCPUs (1 = every vCPU busy).
           {
@@ -118,11 +142,13 @@ local promql = import 'lib/promql.libsonnet';
             expr: promql.aggregate('count', clusters + ['image_id', 'image_version']) +
                   '(strata_image_info%s)' % sel(),
           },
+          // Hosts without an image version (no stamp, no IMAGE_VERSION) are
+          // not a version of their own.
           {
             record: 'strata:image_versions:count',
             expr: promql.aggregate('count', clusters) + '(' +
                   promql.aggregate('count', clusters + ['image_version']) +
-                  '(strata_image_info%s))' % sel(),
+                  '(strata_image_info%s))' % sel(['image_version!=""']),
           },
 
           // --- Convergence health per tool and cluster ---

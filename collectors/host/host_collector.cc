@@ -1,10 +1,12 @@
 #include "collectors/host/host_collector.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "collectors/host/host_metrics.h"
+#include "collectors/host/identity.h"
 #include "collectors/host/proc_parsers.h"
 #include "collectors/host/virtualization.h"
 
@@ -23,19 +25,41 @@ class HostCollector : public Collector {
         .Add(1, {virt.role, virt.hypervisor, virt.container_runtime})
         .EmitTo(out);
 
+    HostIdentity identity = ReadHostIdentity(fs_, logger_);
+    FamilyBuilder(host_metrics::kIdentityInfo)
+        .Add(1, {identity.uuid, identity.serial, identity.machine_id})
+        .EmitTo(out);
+
     absl::StatusOr<int> cpus =
         ReadAndParse(fs_, HostRoot::kSys, "devices/system/cpu/online", ParseCpuListCount);
     if (cpus.ok()) FamilyBuilder(host_metrics::kCpus).Add(*cpus).EmitTo(out);
     status.Update(cpus.status());
 
+    // One read of each file for all its families, so they describe one moment.
+    const absl::StatusOr<std::string> meminfo = fs_.ReadFile(HostRoot::kProc, "meminfo");
     absl::StatusOr<double> memory =
-        ReadAndParse(fs_, HostRoot::kProc, "meminfo", ParseMemTotalBytes);
+        ParseRead(fs_, HostRoot::kProc, "meminfo", meminfo, ParseMemTotalBytes);
     if (memory.ok()) FamilyBuilder(host_metrics::kMemoryBytes).Add(*memory).EmitTo(out);
     status.Update(memory.status());
+    absl::StatusOr<std::optional<double>> available =
+        ParseRead(fs_, HostRoot::kProc, "meminfo", meminfo, ParseMemAvailableBytes);
+    if (available.ok() && available->has_value()) {
+      FamilyBuilder(host_metrics::kMemoryAvailableBytes).Add(**available).EmitTo(out);
+    }
+    if (meminfo.ok()) status.Update(available.status());  // a failed read is reported once
 
-    absl::StatusOr<double> steal = ReadAndParse(fs_, HostRoot::kProc, "stat", ParseStealSeconds);
+    const absl::StatusOr<std::string> stat = fs_.ReadFile(HostRoot::kProc, "stat");
+    absl::StatusOr<double> steal = ParseRead(fs_, HostRoot::kProc, "stat", stat, ParseStealSeconds);
     if (steal.ok()) FamilyBuilder(host_metrics::kCpuStealSeconds).Add(*steal).EmitTo(out);
     status.Update(steal.status());
+    absl::StatusOr<std::vector<CpuModeSeconds>> modes =
+        ParseRead(fs_, HostRoot::kProc, "stat", stat, ParseCpuModeSeconds);
+    if (modes.ok()) {
+      FamilyBuilder cpu_seconds(host_metrics::kCpuSeconds);
+      for (const CpuModeSeconds& mode : *modes) cpu_seconds.Add(mode.seconds, {mode.mode});
+      cpu_seconds.EmitTo(out);
+    }
+    if (stat.ok()) status.Update(modes.status());
 
     return status;
   }
@@ -54,11 +78,14 @@ class HostCollectorModule : public CollectorModule {
   }
 
  private:
-  const CollectorInfo info_{"host",
-                            true,
-                            "host kind (bare metal, VM, container), CPUs, memory and CPU steal",
-                            {&host_metrics::kVirtualizationInfo, &host_metrics::kCpus,
-                             &host_metrics::kMemoryBytes, &host_metrics::kCpuStealSeconds}};
+  const CollectorInfo info_{
+      "host",
+      true,
+      "host kind (bare metal, VM, container), identity (DMI UUID, serial, machine-id), CPUs, "
+      "memory, CPU time by mode and steal, memory available",
+      {&host_metrics::kVirtualizationInfo, &host_metrics::kIdentityInfo, &host_metrics::kCpus,
+       &host_metrics::kMemoryBytes, &host_metrics::kMemoryAvailableBytes,
+       &host_metrics::kCpuSeconds, &host_metrics::kCpuStealSeconds}};
 };
 
 }  // namespace

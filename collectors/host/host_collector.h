@@ -1,5 +1,6 @@
 // The host collector: what kind of host this is (bare metal, VM, container,
-// container in a VM), its online CPUs, memory and CPU steal.
+// container in a VM), what identifies it to its hypervisor, its online CPUs,
+// CPU time by mode, memory and memory available.
 #pragma once
 
 #include <memory>

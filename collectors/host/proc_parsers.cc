@@ -40,21 +40,27 @@ absl::StatusOr<int> ParseCpuListCount(absl::string_view text) {
   return count;
 }
 
-absl::StatusOr<double> ParseMemTotalBytes(absl::string_view meminfo) {
+namespace {
+
+// The value of the meminfo line "<key>: <value> kB", in bytes; nullopt when
+// there is no such line.
+absl::StatusOr<std::optional<double>> MeminfoBytes(absl::string_view meminfo,
+                                                   absl::string_view key) {
   for (absl::string_view line : absl::StrSplit(meminfo, '\n')) {
-    if (!absl::ConsumePrefix(&line, "MemTotal:")) continue;
+    if (!absl::ConsumePrefix(&line, key) || !absl::ConsumePrefix(&line, ":")) continue;
     line = absl::StripAsciiWhitespace(line);
     bool in_kib = absl::ConsumeSuffix(&line, "kB");
     uint64_t value = 0;
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &value)) {
-      return absl::InvalidArgumentError(absl::StrCat("bad MemTotal value \"", line, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("bad ", key, " value \"", line, "\""));
     }
     return static_cast<double>(value) * (in_kib ? 1024.0 : 1.0);
   }
-  return absl::InvalidArgumentError("no MemTotal line");
+  return std::nullopt;
 }
 
-absl::StatusOr<double> ParseStealSeconds(absl::string_view stat) {
+// The columns of the aggregate "cpu" line of /proc/stat, at least four.
+absl::StatusOr<std::vector<absl::string_view>> AggregateCpuFields(absl::string_view stat) {
   for (absl::string_view line : absl::StrSplit(stat, '\n')) {
     if (!absl::ConsumePrefix(&line, "cpu ")) continue;
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -63,14 +69,48 @@ absl::StatusOr<double> ParseStealSeconds(absl::string_view stat) {
       return absl::InvalidArgumentError(
           absl::StrCat("aggregate cpu line has ", fields.size(), " fields, want at least 4"));
     }
-    if (fields.size() < 8) return 0.0;
-    uint64_t ticks = 0;
-    if (!absl::SimpleAtoi(fields[7], &ticks)) {
-      return absl::InvalidArgumentError(absl::StrCat("bad steal value \"", fields[7], "\""));
-    }
-    return static_cast<double>(ticks) / kUserHz;
+    return fields;
   }
   return absl::InvalidArgumentError("no aggregate \"cpu \" line");
+}
+
+}  // namespace
+
+absl::StatusOr<double> ParseMemTotalBytes(absl::string_view meminfo) {
+  absl::StatusOr<std::optional<double>> bytes = MeminfoBytes(meminfo, "MemTotal");
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return absl::InvalidArgumentError("no MemTotal line");
+  return **bytes;
+}
+
+absl::StatusOr<std::optional<double>> ParseMemAvailableBytes(absl::string_view meminfo) {
+  return MeminfoBytes(meminfo, "MemAvailable");
+}
+
+absl::StatusOr<double> ParseStealSeconds(absl::string_view stat) {
+  absl::StatusOr<std::vector<absl::string_view>> fields = AggregateCpuFields(stat);
+  if (!fields.ok()) return fields.status();
+  if (fields->size() < 8) return 0.0;
+  uint64_t ticks = 0;
+  if (!absl::SimpleAtoi((*fields)[7], &ticks)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad steal value \"", (*fields)[7], "\""));
+  }
+  return static_cast<double>(ticks) / kUserHz;
+}
+
+absl::StatusOr<std::vector<CpuModeSeconds>> ParseCpuModeSeconds(absl::string_view stat) {
+  absl::StatusOr<std::vector<absl::string_view>> fields = AggregateCpuFields(stat);
+  if (!fields.ok()) return fields.status();
+  std::vector<CpuModeSeconds> modes;
+  for (size_t i = 0; i < kCpuModes.size() && i < fields->size(); ++i) {
+    uint64_t ticks = 0;
+    if (!absl::SimpleAtoi((*fields)[i], &ticks)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad ", kCpuModes[i], " value \"", (*fields)[i], "\""));
+    }
+    modes.push_back({kCpuModes[i], static_cast<double>(ticks) / kUserHz});
+  }
+  return modes;
 }
 
 bool CpuinfoHasHypervisorFlag(absl::string_view cpuinfo) {

@@ -1,6 +1,7 @@
 #include "collectors/puppet/puppet_collector.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -134,6 +135,42 @@ absl::StatusOr<std::optional<PuppetReportHead>> ReadReportHead(const HostFs& fs,
   return std::optional<PuppetReportHead>(**std::move(head));
 }
 
+// The tail of the report whose head was read; nullopt when it is gone, or
+// when the file is no longer the one `probe` stat'ed before the head was read
+// (Puppet renames a new report into place), so head and tail never come from
+// two runs.
+absl::StatusOr<std::optional<PuppetReportTail>> ReadReportTail(const HostFs& fs,
+                                                               const Probe& probe) {
+  absl::StatusOr<std::string> text =
+      fs.ReadFileTail(HostRoot::kRootfs, probe.path, kPuppetReportTailBytes);
+  if (absl::IsNotFound(text.status())) return std::nullopt;
+  if (!text.ok()) return text.status();
+  absl::StatusOr<FileStat> now = fs.Stat(HostRoot::kRootfs, probe.path);
+  if (!now.ok() || now->device != probe.stat.device || now->inode != probe.stat.inode ||
+      now->size != probe.stat.size || now->mtime != probe.stat.mtime) {
+    return std::nullopt;
+  }
+  absl::StatusOr<PuppetReportTail> tail =
+      ParsePuppetReportTail(*text, text->size() < kPuppetReportTailBytes);
+  if (!tail.ok()) return WithPath(fs, probe.path, tail.status());
+  return std::optional<PuppetReportTail>(*std::move(tail));
+}
+
+// A one-hot family: 1 for `value`, 0 for each other known value, and `value`
+// itself (cut to a label's length) with 1 when it is none of them.
+void EmitOneHot(const MetricSpec& spec, const std::string& value,
+                std::initializer_list<const char*> known_values,
+                std::vector<prometheus::MetricFamily>& out) {
+  FamilyBuilder family(spec);
+  bool known = false;
+  for (const char* name : known_values) {
+    family.Add(value == name ? 1 : 0, {name});
+    known = known || value == name;
+  }
+  if (!known) family.Add(1, {TruncateLabelValue(value, kPuppetMaxLabelBytes)});
+  family.EmitTo(out);
+}
+
 class PuppetCollector : public Collector {
  public:
   PuppetCollector(const CollectorContext& context, PuppetCollectorOptions options)
@@ -200,12 +237,23 @@ absl::Status PuppetCollector::Collect(std::vector<prometheus::MetricFamily>& out
   }
 
   std::optional<PuppetReportHead> report;
+  std::optional<PuppetReportTail> report_tail;
   absl::StatusOr<std::optional<PuppetReportHead>> head = ReadReportHead(fs_, report_file);
   if (!head.ok()) {
     status.Update(Explain(head.status()));
   } else if (head->has_value()) {
     if (!summary.has_value() || PuppetReportMatchesSummary(**head, *summary)) {
       report = *std::move(*head);
+      absl::StatusOr<std::optional<PuppetReportTail>> tail = ReadReportTail(fs_, report_file);
+      if (!tail.ok()) {
+        status.Update(Explain(tail.status()));
+      } else if (!tail->has_value()) {
+        logger_.Debug("the last run report changed while it was read; its tail is not used",
+                      {{"collector", "puppet"},
+                       {"report", fs_.Resolve(HostRoot::kRootfs, report_file.path)}});
+      } else {
+        report_tail = *std::move(*tail);
+      }
     } else {
       logger_.Debug(
           "the last run report is from another run than the summary; not used",
@@ -297,17 +345,19 @@ absl::Status PuppetCollector::Collect(std::vector<prometheus::MetricFamily>& out
     types.EmitTo(out);
   }
   if (report.has_value()) {
-    FamilyBuilder statuses(m::kLastRunStatus);
-    bool known = false;
-    for (const char* name : {"changed", "unchanged", "failed"}) {
-      statuses.Add(report->status == name ? 1 : 0, {name});
-      known = known || report->status == name;
-    }
-    if (!known) statuses.Add(1, {TruncateLabelValue(report->status, kPuppetMaxLabelBytes)});
-    statuses.EmitTo(out);
+    EmitOneHot(m::kLastRunStatus, report->status, {"changed", "unchanged", "failed"}, out);
     if (report->noop_pending.has_value()) {
       FamilyBuilder(m::kNoopPending).Add(*report->noop_pending ? 1 : 0).EmitTo(out);
     }
+    if (report->transaction_completed.has_value()) {
+      FamilyBuilder(m::kTransactionCompleted)
+          .Add(*report->transaction_completed ? 1 : 0)
+          .EmitTo(out);
+    }
+  }
+  if (report_tail.has_value() && !report_tail->cached_catalog_status.empty()) {
+    EmitOneHot(m::kCachedCatalogStatus, report_tail->cached_catalog_status,
+               {"not_used", "explicitly_requested", "on_failure"}, out);
   }
   if (!environment.empty()) {
     FamilyBuilder(m::kEnvironmentInfo)
@@ -325,7 +375,8 @@ std::vector<const MetricSpec*> PuppetMetricSpecs() {
   std::vector<const MetricSpec*> specs = ConvergenceMetricSpecs();
   for (const MetricSpec* spec :
        {&m::kEvents, &m::kChanges, &m::kPhaseDuration, &m::kResourceTime, &m::kLastRunStatus,
-        &m::kNoopPending, &m::kEnvironmentInfo, &m::kDisabledSince, &m::kDisabledInfo}) {
+        &m::kNoopPending, &m::kTransactionCompleted, &m::kCachedCatalogStatus, &m::kEnvironmentInfo,
+        &m::kDisabledSince, &m::kDisabledInfo}) {
     specs.push_back(spec);
   }
   return specs;
@@ -337,11 +388,12 @@ void AddPuppetFlags(CLI::App& app, PuppetCollectorOptions& options) {
                  "/opt/puppetlabs/puppet/public/last_run_summary.yaml when any of the AIO "
                  "package's run files exists, else Debian's "
                  "/var/cache/puppet/public/last_run_summary.yaml).");
-  app.add_option("--collector.puppet.report-file", options.report_file,
-                 "Puppet's last_run_report.yaml, below --path.rootfs; only its head is read "
-                 "(default: /opt/puppetlabs/puppet/cache/state/last_run_report.yaml when any of "
-                 "the AIO package's run files exists, else Debian's "
-                 "/var/cache/puppet/state/last_run_report.yaml).");
+  app.add_option(
+      "--collector.puppet.report-file", options.report_file,
+      "Puppet's last_run_report.yaml, below --path.rootfs; only its head and its last "
+      "16 KiB are read (default: /opt/puppetlabs/puppet/cache/state/last_run_report.yaml "
+      "when any of the AIO package's run files exists, else Debian's "
+      "/var/cache/puppet/state/last_run_report.yaml).");
   app.add_option("--collector.puppet.disabled-lock-file", options.disabled_lock_file,
                  "The lock Puppet keeps while its agent is disabled, below --path.rootfs (default: "
                  "/opt/puppetlabs/puppet/cache/state/agent_disabled.lock when any of the AIO "

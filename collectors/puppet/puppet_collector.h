@@ -38,12 +38,16 @@ inline constexpr PuppetLayout kPuppetLayouts[] = {
 
 // Read caps. The summary is a few hundred bytes to a few KiB (one number per
 // resource state, event status, phase and resource type). Of the report only
-// the head is needed and read: Puppet writes status and noop in its first
-// kilobyte, before the logs and resource statuses that make a report of a
-// large catalog tens of MiB (yaml-cpp takes seconds to parse such a report,
-// and many times its size in memory to load it). The lock holds one message.
+// the head and the tail are needed and read: Puppet writes status and noop in
+// its first kilobyte and cached_catalog_status on its last line, around the
+// logs and resource statuses that make a report of a large catalog tens of
+// MiB (yaml-cpp takes seconds to parse such a report, and many times its size
+// in memory to load it). The lock holds one message.
 inline constexpr size_t kPuppetSummaryMaxBytes = 1 << 20;
 inline constexpr size_t kPuppetReportHeadMaxBytes = 1 << 20;
+// Of its end, only the keys after resource_statuses are needed; they take a
+// few hundred bytes.
+inline constexpr size_t kPuppetReportTailBytes = 16 << 10;
 inline constexpr size_t kPuppetLockMaxBytes = 64 << 10;
 // Longest label value taken from free text (disable message, config version).
 inline constexpr size_t kPuppetMaxLabelBytes = 256;

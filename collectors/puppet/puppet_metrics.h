@@ -50,6 +50,22 @@ inline constexpr MetricSpec kNoopPending{
     "marked noop): the host differs from its catalog.",
     {},
     "last_run_report.yaml noop_pending"};
+inline constexpr MetricSpec kTransactionCompleted{
+    "strata_puppet_transaction_completed",
+    MetricType::Gauge,
+    "1 when Puppet's last run evaluated its whole catalog, 0 when the transaction stopped early "
+    "(which also fails the run).",
+    {},
+    "last_run_report.yaml transaction_completed"};
+inline constexpr MetricSpec kCachedCatalogStatus{
+    "strata_puppet_cached_catalog_status",
+    MetricType::Gauge,
+    "Whether Puppet's last run applied its cached catalog instead of a new one: 1 for the status "
+    "it had, 0 for the others (not_used; explicitly_requested by --use_cached_catalog; "
+    "on_failure, when no new catalog could be compiled or fetched, so the host is not converging "
+    "to the current code whatever the run's status says).",
+    {"status"},
+    "last_run_report.yaml cached_catalog_status (its last line)"};
 inline constexpr MetricSpec kEnvironmentInfo{
     "strata_puppet_environment_info",
     MetricType::Gauge,

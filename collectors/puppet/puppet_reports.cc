@@ -7,7 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/bounded_yaml.h"
 #include "base/json_escapes.h"
@@ -121,9 +123,9 @@ absl::StatusOr<PuppetSummary> SummaryFromYaml(const YAML::Node& root) {
 // --- The report's head -----------------------------------------------------------
 
 // Top-level keys of the report that are read.
-constexpr const char* kReportKeys[] = {
-    "time",           "status",     "noop", "noop_pending", "configuration_version",
-    "puppet_version", "environment"};
+constexpr const char* kReportKeys[] = {"time",           "status",       "transaction_completed",
+                                       "noop",           "noop_pending", "configuration_version",
+                                       "puppet_version", "environment"};
 
 // Keys after which nothing the head needs follows (Puppet 5 and later write
 // status and noop first); they hold the bulk of a report.
@@ -309,7 +311,8 @@ absl::StatusOr<PuppetReportHead> ParsePuppetReportHead(absl::string_view text, b
     *target = *std::move(value);
   }
   for (auto [key, target] :
-       {std::make_pair("noop", &head.noop), std::make_pair("noop_pending", &head.noop_pending)}) {
+       {std::make_pair("transaction_completed", &head.transaction_completed),
+        std::make_pair("noop", &head.noop), std::make_pair("noop_pending", &head.noop_pending)}) {
     absl::StatusOr<std::optional<bool>> value = ReportBool(values, key);
     if (!value.ok()) return value.status();
     *target = *value;
@@ -322,6 +325,41 @@ absl::StatusOr<PuppetReportHead> ParsePuppetReportHead(absl::string_view text, b
     head.time = *seconds;
   }
   return head;
+}
+
+absl::StatusOr<PuppetReportTail> ParsePuppetReportTail(absl::string_view text, bool whole_file) {
+  if (!whole_file) {
+    const size_t first_newline = text.find('\n');
+    text = first_newline == absl::string_view::npos ? absl::string_view()
+                                                    : text.substr(first_newline + 1);
+  }
+  constexpr absl::string_view kKey = "cached_catalog_status:";
+  // The last top-level occurrence: the one Puppet wrote last.
+  absl::string_view line;
+  for (absl::string_view candidate : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(candidate, kKey)) line = candidate;
+  }
+  PuppetReportTail tail;
+  if (line.empty()) return tail;
+  // yaml-cpp reads the one line, so quoting and the null forms are YAML's.
+  absl::StatusOr<YAML::Node> root = LoadBoundedYaml(line, 8);
+  if (!root.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cached_catalog_status: ", root.status().message()));
+  }
+  if (!root->IsMap()) {
+    return absl::InvalidArgumentError("cached_catalog_status: not a key with a value");
+  }
+  try {
+    absl::StatusOr<std::string> value =
+        ScalarText((*root)["cached_catalog_status"], "cached_catalog_status");
+    if (!value.ok()) return value.status();
+    tail.cached_catalog_status = *std::move(value);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cached_catalog_status: not valid YAML: ", e.what()));
+  }
+  return tail;
 }
 
 bool PuppetReportMatchesSummary(const PuppetReportHead& report, const PuppetSummary& summary) {

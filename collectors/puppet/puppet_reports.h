@@ -1,6 +1,6 @@
 // Parsers for the files a Puppet agent leaves on its host: the last run's
-// summary (last_run_summary.yaml), the head of the last run's report
-// (last_run_report.yaml) and the disable lock (agent_disabled.lock). Pure
+// summary (last_run_summary.yaml), the head and the tail of the last run's
+// report (last_run_report.yaml) and the disable lock (agent_disabled.lock). Pure
 // functions over text; errors are InvalidArgument and say what was wrong,
 // without the file's path (the caller adds it).
 #pragma once
@@ -44,6 +44,10 @@ absl::StatusOr<PuppetSummary> ParsePuppetSummary(absl::string_view text);
 struct PuppetReportHead {
   std::optional<double> time;  // when the run started, seconds since the epoch
   std::string status;          // changed, unchanged or failed
+  // Whether the transaction ran to its end; false when Puppet stopped it
+  // (a resource that could not be generated, a signal), which also fails the
+  // run.
+  std::optional<bool> transaction_completed;
   std::optional<bool> noop;
   std::optional<bool> noop_pending;
   std::string config_version;
@@ -61,6 +65,25 @@ struct PuppetReportHead {
 // InvalidArgument. The depth and "[" / "{" bounds of ParsePuppetSummary
 // apply to what the parser reads.
 absl::StatusOr<PuppetReportHead> ParsePuppetReportHead(absl::string_view text, bool whole_file);
+
+// The keys Puppet writes at the end of the report, after resource_statuses
+// (Report#to_data_hash: corrective_change, then those it has of server_used,
+// catalog_uuid, code_id, job_id and cached_catalog_status, in that order).
+struct PuppetReportTail {
+  // Whether the run applied the cached catalog instead of a new one, and
+  // why: not_used, explicitly_requested (--use_cached_catalog) or on_failure
+  // (usecacheonfailure after the catalog could not be compiled or fetched).
+  // Empty when the report has none (a Puppet that does not write it, or a
+  // tail that does not reach it).
+  std::string cached_catalog_status;
+};
+
+// Parses the last bytes of a report: `text` is the whole file when
+// `whole_file`, else its tail, whose first line is then taken to be cut and
+// skipped. Only top-level keys count, which in Puppet's YAML (and in any YAML
+// whose root is a mapping) are the lines starting in column 0. A value that
+// is not a scalar, or a line that is not YAML, is InvalidArgument.
+absl::StatusOr<PuppetReportTail> ParsePuppetReportTail(absl::string_view text, bool whole_file);
 
 // Whether a report belongs to the same run as a summary. Puppet writes both at
 // the end of a run, but writes the report only when `report` is on and may

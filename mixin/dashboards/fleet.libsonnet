@@ -54,7 +54,12 @@ function(cfg)
       g.panel('stat', 'Hosts', [['count(strata_exporter_build_info%s)' % sel(), 'hosts']], 'short', w=4, h=4),
       g.panel('stat', 'Exporters up', [['sum(up%s)' % sel(), 'up']], 'short', w=4, h=4),
       g.panel('stat', 'Distinct image versions', [
-        ['count(count by (image_id, image_version) (strata_image_info%s))' % sel(), 'versions'],
+        // Hosts without an image version are not a version of their own.
+        [
+          'count(count by (image_id, image_version) (strata_image_info%s)) or vector(0)' %
+          sel('image_version!=""'),
+          'versions',
+        ],
       ], 'short', w=4, h=4),
       g.panel('stat', 'Hosts whose last run failed', [
         ['count(strata_convergence_last_run_success%s == 0) or vector(0)' % sel(), 'hosts'],

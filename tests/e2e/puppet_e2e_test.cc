@@ -75,6 +75,14 @@ class PuppetSandbox {
     return flags;
   }
 
+  // Flags(), with a certname that does not depend on the machine's name.
+  std::vector<std::string> AgentFlags() const {
+    std::vector<std::string> flags = Flags();
+    flags.push_back(std::string("--certname=") + kCertname);
+    return flags;
+  }
+  static constexpr const char* kCertname = "strata-e2e-agent";
+
   // A manifest that keeps one file with known content.
   std::string FileManifest() const {
     return absl::StrCat("file { '", managed_file().string(),
@@ -93,9 +101,68 @@ class PuppetSandbox {
 
   CommandResult Agent(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"puppet", "agent"};
-    for (const std::string& flag : Flags()) argv.push_back(flag);
+    for (const std::string& flag : AgentFlags()) argv.push_back(flag);
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv);
+  }
+
+  // An agent that has been run against a server before: a certificate from
+  // a CA (made with openssl, as no Puppet server runs here) and the catalog
+  // the server compiled, cached where the agent keeps it. Returns the
+  // catalog's version, or an empty string (with a test failure) if a step
+  // failed.
+  std::string PrepareAgent(const std::string& manifest) {
+    const fs::path manifests = root_ / "code/environments/production/manifests";
+    fs::create_directories(manifests);
+    std::ofstream(manifests / "site.pp") << manifest;
+    std::vector<std::string> compile = {"puppet",     "catalog",  "find",        kCertname,
+                                        "--terminus", "compiler", "--render-as", "json"};
+    for (const std::string& flag : AgentFlags()) compile.push_back(flag);
+    CommandResult catalog = RunCommand(compile);
+    EXPECT_EQ(catalog.exit_code, 0) << catalog.output;
+    // The output holds Puppet's notices and Facter's complaints too; the
+    // catalog is the one line of JSON.
+    std::string json;
+    for (absl::string_view line : absl::StrSplit(catalog.output, '\n')) {
+      if (absl::StartsWith(line, "{\"tags\"")) json = std::string(line);
+    }
+    EXPECT_FALSE(json.empty()) << catalog.output;
+    const YAML::Node parsed = YAML::Load(json);  // JSON is YAML
+    EXPECT_EQ(parsed["name"].as<std::string>(), kCertname);
+    fs::create_directories(root_ / "var/client_data/catalog");
+    std::ofstream(root_ / "var/client_data/catalog" / (std::string(kCertname) + ".json")) << json;
+
+    const fs::path ssl = root_ / "ssl";
+    fs::create_directories(ssl / "certs");
+    fs::create_directories(ssl / "private_keys");
+    const std::string key = (ssl / "private_keys" / (std::string(kCertname) + ".pem")).string();
+    const std::string cert = (ssl / "certs" / (std::string(kCertname) + ".pem")).string();
+    const std::string ca_key = (root_ / "ca.key").string();
+    const std::string ca_cert = (ssl / "certs/ca.pem").string();
+    const std::string csr = (root_ / "agent.csr").string();
+    for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+             {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out",
+              ca_cert, "-days", "2", "-subj", "/CN=Strata e2e CA", "-addext",
+              "basicConstraints=critical,CA:TRUE", "-addext",
+              "keyUsage=critical,keyCertSign,cRLSign"},
+             {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+              "-subj", std::string("/CN=") + kCertname},
+             {"openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+              "-CAcreateserial", "-out", cert, "-days", "2"}}) {
+      CommandResult made = RunCommand(argv);
+      EXPECT_EQ(made.exit_code, 0) << made.output;
+    }
+    return parsed["version"].as<std::string>();
+  }
+
+  // One agent run against a server that does not answer (port 1 on loopback:
+  // connection refused), without a CRL (no CA server to fetch it from).
+  CommandResult AgentRun(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {
+        "--onetime",          "--no-daemonize", "--detailed-exitcodes",
+        "--server=127.0.0.1", "--serverport=1", "--certificate_revocation=false"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Agent(args);
   }
 
   // Copies what Puppet wrote to Debian's default paths below root()/rootfs,
@@ -223,6 +290,16 @@ void ExpectScrapeMatches(const std::string& body, const fs::path& summary_path,
               "noop");
   ExpectValue(Sample(body, "strata_puppet_noop_pending"), report["noop_pending"].as<bool>() ? 1 : 0,
               "noop_pending");
+  ExpectValue(Sample(body, "strata_puppet_transaction_completed"),
+              report["transaction_completed"].as<bool>() ? 1 : 0, "transaction_completed");
+  // Puppet writes cached_catalog_status on the report's last line.
+  ASSERT_TRUE(report["cached_catalog_status"]) << "Puppet 7 writes it on every run";
+  const std::string cached = report["cached_catalog_status"].as<std::string>();
+  for (const char* name : {"not_used", "explicitly_requested", "on_failure"}) {
+    ExpectValue(
+        Sample(body, "strata_puppet_cached_catalog_status", absl::StrCat("status=\"", name, "\"")),
+        cached == name ? 1 : 0, absl::StrCat("cached_catalog_status ", name));
+  }
   EXPECT_THAT(body, HasSubstr("strata_scrape_collector_success{collector=\"puppet\"} 1"));
 }
 
@@ -291,6 +368,9 @@ TEST_F(PuppetE2eTest, AConvergedRun) {
   std::string body = ScrapeRootfs(sandbox_.LayOut());
   ExpectScrapeMatches(body, sandbox_.summary(), sandbox_.report());
   EXPECT_EQ(Resource(body, "changed"), 1);
+  // puppet apply compiles its own catalog.
+  EXPECT_EQ(Sample(body, "strata_puppet_cached_catalog_status", "status=\"not_used\""), 1);
+  EXPECT_EQ(Sample(body, "strata_puppet_transaction_completed"), 1);
 
   Apply(sandbox_.FileManifest());  // nothing left to do
   body = ScrapeRootfs(sandbox_.LayOut());
@@ -318,6 +398,23 @@ TEST_F(PuppetE2eTest, ANoopRunFindsDrift) {
   EXPECT_EQ(Sample(body, "strata_puppet_noop_pending"), 1);
   EXPECT_GT(Sample(body, "strata_puppet_events", "status=\"noop\"").value_or(0), 0);
   EXPECT_EQ(Sample(body, "strata_convergence_last_run_success", Puppet()), 1);
+}
+
+// A resource marked noop => true in a run without --noop: Puppet leaves it
+// drifted, the run is not a noop run, and only noop_pending (which
+// ConfigDriftDetected reads since) tells.
+TEST_F(PuppetE2eTest, ANoopResourceLeavesDriftInARealRun) {
+  std::ofstream(sandbox_.managed_file()) << "edited by hand\n";
+  Apply(absl::StrCat("file { '", sandbox_.managed_file().string(),
+                     "': ensure => file, content => \"managed by puppet\\n\", noop => true }\n"));
+  EXPECT_EQ(ReadPath(sandbox_.managed_file()), "edited by hand\n");
+
+  const std::string body = ScrapeRootfs(sandbox_.LayOut());
+  ExpectScrapeMatches(body, sandbox_.summary(), sandbox_.report());
+  EXPECT_EQ(Sample(body, "strata_convergence_noop", Puppet()), 0);
+  EXPECT_EQ(Sample(body, "strata_puppet_noop_pending"), 1);
+  EXPECT_EQ(Resource(body, "out_of_sync"), 1);
+  EXPECT_EQ(Resource(body, "changed"), 0);
 }
 
 TEST_F(PuppetE2eTest, AFailingResourceFailsTheRun) {
@@ -360,6 +457,48 @@ TEST_F(PuppetE2eTest, ACompileErrorLeavesTheLastRunAsItWas) {
   EXPECT_EQ(stamp, Sample(before, "strata_convergence_last_run_timestamp_seconds", Puppet()));
   EXPECT_LT(*stamp, attempted);
   EXPECT_EQ(Sample(after, "strata_convergence_last_run_success", Puppet()), 1);
+}
+
+// The defect, with the real agent: it cannot reach its server (or the server
+// cannot compile its catalog), so it applies the catalog it cached last time
+// and says the run changed things and succeeded. Only the report's last line,
+// cached_catalog_status: on_failure, tells that the host is not converging
+// to the current code.
+TEST_F(PuppetE2eTest, AnAgentThatCannotGetANewCatalogAppliesItsCachedOne) {
+  const std::string version = sandbox_.PrepareAgent(sandbox_.FileManifest());
+  ASSERT_FALSE(version.empty());
+  CommandResult run = sandbox_.AgentRun();  // usecacheonfailure is on by default
+  // --detailed-exitcodes: 2 is "changes, no failures".
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(ReadPath(sandbox_.managed_file()), "managed by puppet\n");
+  ASSERT_TRUE(fs::exists(sandbox_.report())) << run.output;
+  const std::string report = ReadPath(sandbox_.report());
+  ASSERT_EQ(report.substr(report.rfind('\n', report.size() - 2) + 1),
+            "cached_catalog_status: on_failure\n");
+
+  const std::string body = ScrapeRootfs(sandbox_.LayOut());
+  ExpectScrapeMatches(body, sandbox_.summary(), sandbox_.report());
+  EXPECT_EQ(Sample(body, "strata_puppet_cached_catalog_status", "status=\"on_failure\""), 1);
+  EXPECT_EQ(Sample(body, "strata_puppet_cached_catalog_status", "status=\"not_used\""), 0);
+  // What made it look converged: Puppet's own verdict.
+  EXPECT_EQ(Sample(body, "strata_convergence_last_run_success", Puppet()), 1);
+  EXPECT_EQ(Sample(body, "strata_puppet_last_run_status", "status=\"changed\""), 1);
+  EXPECT_EQ(Sample(body, "strata_puppet_transaction_completed"), 1);
+  EXPECT_EQ(Sample(body, "strata_convergence_config_version_info",
+                   Puppet(absl::StrCat("version=\"", version, "\""))),
+            1);
+}
+
+// --use_cached_catalog: the agent applies its cached catalog on purpose.
+TEST_F(PuppetE2eTest, AnAgentAskedToUseItsCachedCatalog) {
+  ASSERT_FALSE(sandbox_.PrepareAgent(sandbox_.FileManifest()).empty());
+  CommandResult run = sandbox_.AgentRun({"--use_cached_catalog"});
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  const std::string body = ScrapeRootfs(sandbox_.LayOut());
+  ExpectScrapeMatches(body, sandbox_.summary(), sandbox_.report());
+  EXPECT_EQ(Sample(body, "strata_puppet_cached_catalog_status", "status=\"explicitly_requested\""),
+            1);
+  EXPECT_EQ(Sample(body, "strata_puppet_cached_catalog_status", "status=\"on_failure\""), 0);
 }
 
 // puppet agent --disable, read through the collector's flags from where the

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -533,6 +534,42 @@ TEST(Dashboards, EveryExpressionParses) {
   EXPECT_EQ(result.exit_code, 0) << result.output << absl::StrJoin(index, "\n");
   EXPECT_THAT(result.output, ::testing::HasSubstr(absl::StrCat("SUCCESS: ", n, " rules found")));
   fs::remove(file);
+}
+
+TEST(Dashboards, FleetCountsOnlyStampedImageVersions) {
+  // The Fleet overview's "Distinct image versions", evaluated by promtool on
+  // two hosts of one version, one of another and one without an image stamp
+  // (empty image_id and image_version), which is not a version of its own.
+  std::string expr;
+  for (const Dashboard& d : LoadDashboards()) {
+    for (const Target& t : Targets(d)) {
+      if (absl::StrContains(t.where, "fleet.json \"Distinct image versions\"")) expr = t.expr;
+    }
+  }
+  ASSERT_FALSE(expr.empty()) << "no \"Distinct image versions\" panel in fleet.json";
+  const fs::path dir = fs::path(::testing::TempDir()) / "strata_fleet_image_versions";
+  fs::create_directories(dir);
+  std::ofstream(dir / "none.rules.yml") << "groups: []\n";
+  std::string series;
+  for (const auto& [instance, id, version] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"h1", "web", "2024.01"},
+                                                                      {"h2", "web", "2024.02"},
+                                                                      {"h3", "web", "2024.02"},
+                                                                      {"h4", "", ""}}) {
+    absl::StrAppend(&series, "      - series: 'strata_image_info{cluster=\"c1\",job=\"strata\",",
+                    "instance=\"", instance, ":10299\",image_id=\"", id, "\",image_version=\"",
+                    version, "\"}'\n        values: '1x5'\n");
+  }
+  std::ofstream(dir / "fleet_test.yml")
+      << "rule_files: [none.rules.yml]\nevaluation_interval: 1m\ntests:\n"
+      << "  - interval: 1m\n    input_series:\n"
+      << series << "    promql_expr_test:\n      - expr: '"
+      << absl::StrReplaceAll(Expand(expr), {{"'", "''"}}) << "'\n        eval_time: 5m\n"
+      << "        exp_samples:\n          - labels: '{}'\n            value: 2\n";
+  const testing::CommandResult result =
+      testing::RunCommand({STRATA_PROMTOOL, "test", "rules", (dir / "fleet_test.yml").string()});
+  EXPECT_EQ(result.exit_code, 0) << Expand(expr) << "\n" << result.output;
+  fs::remove_all(dir);
 }
 
 TEST(Dashboards, LexerFindsMetricsButNotLabelsFunctionsOrStrings) {

@@ -1,6 +1,9 @@
 #include "collectors/host/proc_parsers.h"
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -162,6 +165,176 @@ TEST(ParseStealSeconds, TruncatedAggregateLineIsInvalidArgument) {
 
   steal = ParseStealSeconds("cpu \n");
   EXPECT_TRUE(absl::IsInvalidArgument(steal.status())) << steal.status();
+}
+
+TEST(ParseMemAvailableBytes, ConvertsKibibytesToBytes) {
+  struct Case {
+    const char* meminfo;
+    double want;
+  };
+  const Case cases[] = {
+      {"MemTotal:       16318412 kB\n"
+       "MemFree:         1170288 kB\n"
+       "MemAvailable:   11512944 kB\n"
+       "Buffers:          508972 kB\n",
+       11512944.0 * 1024},
+      // The last line, without a newline; a unitless value is bytes.
+      {"MemTotal: 2 kB\nMemAvailable: 1 kB", 1024},
+      {"MemAvailable:       4096\n", 4096},
+      {"MemAvailable:          0 kB\n", 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(PrintToString(std::string(c.meminfo)));
+    absl::StatusOr<std::optional<double>> bytes = ParseMemAvailableBytes(c.meminfo);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    ASSERT_TRUE(bytes->has_value());
+    EXPECT_DOUBLE_EQ(**bytes, c.want);
+  }
+}
+
+TEST(ParseMemAvailableBytes, KernelsWithoutTheLineHaveNoValue) {
+  // Before 3.14, and lines that only look alike.
+  for (const char* meminfo : {"", "MemTotal:       16318412 kB\nMemFree:         1170288 kB\n",
+                              "memavailable: 1 kB\n", "MemAvailableX: 1 kB\n"}) {
+    SCOPED_TRACE(PrintToString(std::string(meminfo)));
+    absl::StatusOr<std::optional<double>> bytes = ParseMemAvailableBytes(meminfo);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    EXPECT_FALSE(bytes->has_value());
+  }
+}
+
+TEST(ParseMemAvailableBytes, NonNumericValueIsInvalidArgument) {
+  for (const char* meminfo :
+       {"MemAvailable:       lots kB\n", "MemAvailable:\n", "MemAvailable: -5 kB\n",
+        "MemAvailable: 1.5 kB\n", "MemAvailable: 99999999999999999999999 kB\n"}) {
+    SCOPED_TRACE(PrintToString(std::string(meminfo)));
+    absl::StatusOr<std::optional<double>> bytes = ParseMemAvailableBytes(meminfo);
+    EXPECT_TRUE(absl::IsInvalidArgument(bytes.status())) << bytes.status();
+    EXPECT_THAT(bytes.status().message(), HasSubstr("bad MemAvailable value"));
+  }
+}
+
+TEST(ParseCpuModeSeconds, ReadsEveryModeOfTheAggregateLineInUserHz) {
+  struct Case {
+    const char* name;
+    std::string stat;
+    std::vector<std::pair<std::string, double>> want;
+  };
+  const std::vector<Case> cases = {
+      {"ten columns (2.6.33 and later): guest and guest_nice are left out",
+       kProcStat,
+       {{"user", 101321.53},
+        {"nice", 2906.96},
+        {"system", 30847.19},
+        {"idle", 468284.83},
+        {"iowait", 166.83},
+        {"irq", 0},
+        {"softirq", 251.95},
+        {"steal", 12.34}}},
+      {"guest time is not added again: user stays what the kernel wrote",
+       "cpu  500 0 100 1000 0 0 0 0 300 20\n",
+       {{"user", 5},
+        {"nice", 0},
+        {"system", 1},
+        {"idle", 10},
+        {"iowait", 0},
+        {"irq", 0},
+        {"softirq", 0},
+        {"steal", 0}}},
+      {"eight columns (2.6.11 to 2.6.23)",
+       "cpu  1 2 3 4 5 6 7 8\n",
+       {{"user", 0.01},
+        {"nice", 0.02},
+        {"system", 0.03},
+        {"idle", 0.04},
+        {"iowait", 0.05},
+        {"irq", 0.06},
+        {"softirq", 0.07},
+        {"steal", 0.08}}},
+      {"seven columns (2.6.0 to 2.6.10): no steal",
+       "cpu  10 20 30 40 50 60 70\ncpu0 10 20 30 40 50 60 70\n",
+       {{"user", 0.1},
+        {"nice", 0.2},
+        {"system", 0.3},
+        {"idle", 0.4},
+        {"iowait", 0.5},
+        {"irq", 0.6},
+        {"softirq", 0.7}}},
+      {"four columns (2.4)",
+       "cpu  100 200 300 400\n",
+       {{"user", 1}, {"nice", 2}, {"system", 3}, {"idle", 4}}},
+      {"the aggregate line, not the first per-CPU one, wherever it is",
+       "cpu0 9 9 9 9 9 9 9 9 0 0\ncpu  1 0 0 0 0 0 0 0 0 0\n",
+       {{"user", 0.01},
+        {"nice", 0},
+        {"system", 0},
+        {"idle", 0},
+        {"iowait", 0},
+        {"irq", 0},
+        {"softirq", 0},
+        {"steal", 0}}},
+      {"counters past 2^32 ticks",
+       "cpu  18446744073709551615 0 0 4294967296 0 0 0 0 0 0\n",
+       {{"user", 18446744073709551615.0 / 100},
+        {"nice", 0},
+        {"system", 0},
+        {"idle", 42949672.96},
+        {"iowait", 0},
+        {"irq", 0},
+        {"softirq", 0},
+        {"steal", 0}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<std::vector<CpuModeSeconds>> modes = ParseCpuModeSeconds(c.stat);
+    ASSERT_TRUE(modes.ok()) << modes.status();
+    ASSERT_EQ(modes->size(), c.want.size());
+    for (size_t i = 0; i < c.want.size(); ++i) {
+      EXPECT_EQ((*modes)[i].mode, c.want[i].first);
+      EXPECT_DOUBLE_EQ((*modes)[i].seconds, c.want[i].second) << c.want[i].first;
+    }
+  }
+}
+
+TEST(ParseCpuModeSeconds, ModesAreTheKernelsColumnOrder) {
+  absl::StatusOr<std::vector<CpuModeSeconds>> modes = ParseCpuModeSeconds(kProcStat);
+  ASSERT_TRUE(modes.ok()) << modes.status();
+  ASSERT_EQ(modes->size(), kCpuModes.size());
+  for (size_t i = 0; i < kCpuModes.size(); ++i) EXPECT_STREQ((*modes)[i].mode, kCpuModes[i]);
+  // Steal agrees with the steal parser on the same text.
+  EXPECT_DOUBLE_EQ((*modes)[7].seconds, *ParseStealSeconds(kProcStat));
+}
+
+TEST(ParseCpuModeSeconds, MalformedInputIsInvalidArgumentNamingTheProblem) {
+  struct Case {
+    std::string stat;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"", "no aggregate \"cpu \" line"},
+      {"cpu0 1 2 3 4 5 6 7 8 0 0\nbtime 1\n", "no aggregate \"cpu \" line"},
+      {"cpu \n", "0 fields"},
+      {"cpu  1 2 3\n", "3 fields"},
+      {std::string(kProcStat).substr(0, 17), "2 fields"},
+      {"cpu  1 2 x 4 5 6 7 8 0 0\n", "bad system value \"x\""},
+      {"cpu  1 2 3 4 5 6 7 -8 0 0\n", "bad steal value \"-8\""},
+      {"cpu  1 2 3 4 5 6 7 8.5 0 0\n", "bad steal value \"8.5\""},
+      {"cpu  1 2 3 4 5 6 7 99999999999999999999999 0 0\n", "bad steal value"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(PrintToString(c.stat));
+    absl::StatusOr<std::vector<CpuModeSeconds>> modes = ParseCpuModeSeconds(c.stat);
+    EXPECT_TRUE(absl::IsInvalidArgument(modes.status())) << modes.status();
+    EXPECT_THAT(modes.status().message(), HasSubstr(c.message));
+  }
+}
+
+TEST(ParseCpuModeSeconds, ColumnsPastStealAreNotChecked) {
+  // guest and guest_nice are not exported, so they cannot fail the parse.
+  absl::StatusOr<std::vector<CpuModeSeconds>> modes =
+      ParseCpuModeSeconds("cpu  1 2 3 4 5 6 7 8 x y\n");
+  ASSERT_TRUE(modes.ok()) << modes.status();
+  EXPECT_EQ(modes->size(), 8u);
 }
 
 TEST(CpuinfoHasHypervisorFlag, FindsTheFlag) {

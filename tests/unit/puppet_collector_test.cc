@@ -161,6 +161,7 @@ TEST(PuppetReportHead, ParsesARealReportWithItsRubyTag) {
   EXPECT_EQ(head->status, "unchanged");
   EXPECT_EQ(head->noop, true);
   EXPECT_EQ(head->noop_pending, true);
+  EXPECT_EQ(head->transaction_completed, true);
   EXPECT_EQ(head->config_version, "1795319309");
   EXPECT_EQ(head->puppet_version, "7.23.0");
   EXPECT_EQ(head->environment, "production");
@@ -190,6 +191,7 @@ TEST(PuppetReportHead, APrefixNeverGivesAWrongAnswer) {
     EXPECT_EQ(head->status, whole->status) << cut;
     EXPECT_EQ(head->noop, whole->noop) << cut;
     EXPECT_EQ(head->noop_pending, whole->noop_pending) << cut;
+    EXPECT_EQ(head->transaction_completed, whole->transaction_completed) << cut;
     EXPECT_EQ(head->environment, whole->environment) << cut;
     EXPECT_EQ(head->time, whole->time) << cut;
   }
@@ -266,6 +268,98 @@ std::vector<BadInput> BadReports() {
 
 INSTANTIATE_TEST_SUITE_P(Cases, PuppetReportBadInput, ::testing::ValuesIn(BadReports()),
                          [](const auto& info) { return info.param.name; });
+
+// --- The report's tail ---------------------------------------------------------------
+
+// Puppet writes cached_catalog_status as the report's last key, after the
+// resource statuses: far past the head.
+TEST(PuppetReportTail, TheRealReportsEndWithTheCachedCatalogStatus) {
+  for (const std::string& fixture : {kDrift, kFailed}) {
+    SCOPED_TRACE(fixture);
+    const std::string text = Fixture(fixture, kDebianReport);
+    ASSERT_GT(text.rfind("cached_catalog_status: not_used"), text.find("resource_statuses:"));
+    auto tail = ParsePuppetReportTail(text, true);
+    ASSERT_TRUE(tail.ok()) << tail.status();
+    EXPECT_EQ(tail->cached_catalog_status, "not_used");
+    tail = ParsePuppetReportTail(text.substr(text.size() - 200), false);
+    ASSERT_TRUE(tail.ok()) << tail.status();
+    EXPECT_EQ(tail->cached_catalog_status, "not_used");
+  }
+}
+
+// Whatever suffix of a report the parser sees, it finds the status or finds
+// nothing: a cut line ("status: not_used" cut to "used") is never taken.
+TEST(PuppetReportTail, ASuffixNeverGivesAWrongAnswer) {
+  const std::string text = absl::StrReplaceAll(
+      Fixture(kFailed, kDebianReport),
+      {{"cached_catalog_status: not_used", "cached_catalog_status: on_failure"}});
+  size_t found_from = 0;
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    auto tail = ParsePuppetReportTail(text.substr(cut), false);
+    ASSERT_TRUE(tail.ok()) << cut << ": " << tail.status();
+    if (tail->cached_catalog_status.empty()) continue;
+    EXPECT_EQ(tail->cached_catalog_status, "on_failure") << cut;
+    found_from = cut;
+  }
+  // Found as long as the suffix holds the whole line and the newline before it.
+  EXPECT_EQ(found_from, text.rfind("\ncached_catalog_status:"));
+}
+
+TEST(PuppetReportTail, ValuesAndPlaces) {
+  struct Case {
+    const char* name;
+    std::string text;
+    bool whole_file;
+    std::string want;
+  };
+  const std::string end = "corrective_change: false\ncatalog_uuid: ca18c4b7\n";
+  const std::vector<Case> cases = {
+      {"plain", end + "cached_catalog_status: on_failure\n", true, "on_failure"},
+      {"no newline at the end", end + "cached_catalog_status: explicitly_requested", true,
+       "explicitly_requested"},
+      {"single-quoted", end + "cached_catalog_status: 'on_failure'\n", true, "on_failure"},
+      {"double-quoted", end + "cached_catalog_status: \"on_failure\"\n", true, "on_failure"},
+      {"null", end + "cached_catalog_status: ~\n", true, ""},
+      {"absent: an older Puppet", end, true, ""},
+      {"empty", "", true, ""},
+      {"the last one counts",
+       "cached_catalog_status: not_used\ncached_catalog_status: on_failure\n", true, "on_failure"},
+      {"an indented key is not the report's",
+       "resource_statuses:\n  File[/x]:\n    cached_catalog_status: on_failure\n" + end, true, ""},
+      {"a message mentioning it is not the key",
+       "logs:\n- message: \"cached_catalog_status: on_failure\"\n" + end, true, ""},
+      {"the first line of a tail may be cut", "cached_catalog_status: on_failure\n" + end, false,
+       ""},
+      {"a tail without a newline is one cut line", "cached_catalog_status: on_failure", false, ""},
+      {"a tail whose line before is cut", "us: x\ncached_catalog_status: on_failure\n", false,
+       "on_failure"},
+      {"unknown values are kept for the caller", end + "cached_catalog_status: sideloaded\n", true,
+       "sideloaded"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto tail = ParsePuppetReportTail(c.text, c.whole_file);
+    ASSERT_TRUE(tail.ok()) << tail.status();
+    EXPECT_EQ(tail->cached_catalog_status, c.want);
+  }
+}
+
+TEST(PuppetReportTail, AValueThatIsNotAScalarIsAClearError) {
+  for (const char* text : {"cached_catalog_status: [on_failure]\n",
+                           "cached_catalog_status: {a: 1}\n", "cached_catalog_status: 'unclosed\n",
+                           "cached_catalog_status: a: b\n", "cached_catalog_status:on_failure\n"}) {
+    SCOPED_TRACE(text);
+    auto tail = ParsePuppetReportTail(text, true);
+    EXPECT_TRUE(absl::IsInvalidArgument(tail.status())) << tail.status();
+    EXPECT_THAT(std::string(tail.status().message()), HasSubstr("cached_catalog_status"));
+  }
+}
+
+TEST(PuppetReportTail, HostileNestingIsRefused) {
+  const std::string text = "cached_catalog_status: " + std::string(100000, '[') + "\n";
+  auto tail = ParsePuppetReportTail(text, true);
+  EXPECT_TRUE(absl::IsInvalidArgument(tail.status())) << tail.status();
+}
 
 TEST(PuppetReportMatchesSummary, ByCatalogVersionAndTimes) {
   PuppetSummary summary;
@@ -574,6 +668,128 @@ TEST(PuppetCollector, ALongMessageIsCut) {
   EXPECT_EQ(host.Value("strata_puppet_disabled_info",
                        {{"message", std::string(kPuppetMaxLabelBytes, 'm')}}),
             1);
+}
+
+// The defect: an agent that applied its cached catalog because the new one
+// did not compile says so only on the report's last line, which a head-only
+// read never saw; the run looked converged.
+TEST(PuppetCollector, ACachedCatalogAppliedOnFailureIsReported) {
+  Host host;
+  host.AddRun(kDrift);
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "not_used"}}), 1);
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "on_failure"}}), 0);
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "explicitly_requested"}}),
+            0);
+  EXPECT_EQ(host.Value("strata_puppet_transaction_completed"), 1);
+
+  host.fs_.AddFile(HostRoot::kRootfs, kDebianReport,
+                   absl::StrReplaceAll(
+                       Fixture(kDrift, kDebianReport),
+                       {{"cached_catalog_status: not_used", "cached_catalog_status: on_failure"}}));
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "on_failure"}}), 1);
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "not_used"}}), 0);
+  EXPECT_EQ(CountSamples(host.families_, "strata_puppet_cached_catalog_status"), 3u);
+  // What Puppet itself says of the run is unchanged.
+  EXPECT_EQ(host.Value("strata_puppet_last_run_status", {{"status", "unchanged"}}), 1);
+}
+
+TEST(PuppetCollector, AnUnfinishedTransactionIsReported) {
+  Host host;
+  host.AddRun(kFailed);
+  host.fs_.AddFile(
+      HostRoot::kRootfs, kDebianReport,
+      absl::StrReplaceAll(Fixture(kFailed, kDebianReport),
+                          {{"transaction_completed: true", "transaction_completed: false"}}));
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_EQ(host.Value("strata_puppet_transaction_completed"), 0);
+}
+
+// A report without the key (older Puppet) has no cached-catalog series, and
+// an unknown value is kept as its own label value.
+TEST(PuppetCollector, CachedCatalogStatusAbsentOrUnknown) {
+  Host host;
+  host.AddRun(kDrift);
+  const std::string real = Fixture(kDrift, kDebianReport);
+  host.fs_.AddFile(HostRoot::kRootfs, kDebianReport,
+                   real.substr(0, real.rfind("cached_catalog_status:")));
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_EQ(CountSamples(host.families_, "strata_puppet_cached_catalog_status"), 0u);
+  EXPECT_EQ(host.Value("strata_puppet_noop_pending"), 1);
+
+  host.fs_.AddFile(HostRoot::kRootfs, kDebianReport,
+                   absl::StrReplaceAll(real, {{"cached_catalog_status: not_used",
+                                               "cached_catalog_status: sideloaded"}}));
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "sideloaded"}}), 1);
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "not_used"}}), 0);
+}
+
+TEST(PuppetCollector, ABrokenTailIsAnErrorAndTheHeadStillCounts) {
+  Host host;
+  host.AddRun(kDrift);
+  host.fs_.AddFile(HostRoot::kRootfs, kDebianReport,
+                   absl::StrReplaceAll(
+                       Fixture(kDrift, kDebianReport),
+                       {{"cached_catalog_status: not_used", "cached_catalog_status: [not_used"}}));
+  absl::Status status = host.Collect();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("/fake/root/var/cache/puppet/state/last_run_report.yaml: "
+                        "cached_catalog_status"));
+  EXPECT_EQ(CountSamples(host.families_, "strata_puppet_cached_catalog_status"), 0u);
+  EXPECT_EQ(host.Value("strata_puppet_noop_pending"), 1);
+}
+
+// Puppet renames a new report into place; a tail read after that belongs to
+// another run than the head, and is not used.
+class ReplacedAfterTailRead : public FakeHostFs {
+ public:
+  std::string replacement;
+  absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
+                                           size_t max_bytes) const override {
+    absl::StatusOr<std::string> tail = FakeHostFs::ReadFileTail(root, path, max_bytes);
+    const_cast<ReplacedAfterTailRead*>(this)->AddFile(root, std::string(path), replacement);
+    return tail;
+  }
+};
+
+TEST(PuppetCollector, ATailFromAReplacedReportIsNotUsed) {
+  ReplacedAfterTailRead fs;
+  fs.AddFile(HostRoot::kRootfs, kDebianSummary, Fixture(kDrift, kDebianSummary));
+  fs.AddFile(HostRoot::kRootfs, kDebianReport, Fixture(kDrift, kDebianReport));
+  fs.replacement = Fixture(kFailed, kDebianReport);
+  std::ostringstream log;
+  Logger logger(LogLevel::kDebug, log);
+  std::vector<prometheus::MetricFamily> families;
+  ASSERT_TRUE(NewPuppetCollector({fs, logger}, {})->Collect(families).ok());
+  EXPECT_EQ(CountSamples(families, "strata_puppet_cached_catalog_status"), 0u);
+  EXPECT_EQ(FindSample(families, "strata_puppet_noop_pending"), 1);  // the head still counts
+  EXPECT_THAT(log.str(), HasSubstr("changed while it was read"));
+}
+
+// A report of a large catalog: the status on its last line is found without
+// reading the MiBs before it.
+TEST(PuppetCollector, TheTailOfAHugeReportIsReadWithoutItsMiddle) {
+  Host host;
+  host.AddRun(kDrift);
+  const std::string real = Fixture(kDrift, kDebianReport);
+  const size_t bulk = real.find("resource_statuses:\n") + 19;
+  std::string report = real.substr(0, bulk);
+  const std::string status =
+      "    title: x\n    resource_type: File\n    failed: false\n    changed: false\n";
+  for (int i = 0; report.size() < (40u << 20); ++i) {
+    absl::StrAppend(&report, "  File[/srv/data/", i, "]:\n", status);
+  }
+  report += "  File[/srv/broken]: [unclosed, {flow\n";  // no parser of the middle gets past this
+  report += absl::StrReplaceAll(real.substr(real.rfind("corrective_change:")),
+                                {{"not_used", "on_failure"}});
+  host.fs_.AddFile(HostRoot::kRootfs, kDebianReport, report);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(host.Collect().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(host.Value("strata_puppet_cached_catalog_status", {{"status", "on_failure"}}), 1);
 }
 
 // --- The collector on bad input ---------------------------------------------------------
