@@ -1,5 +1,6 @@
 // Whether this build runs under AddressSanitizer (STRATA_SANITIZE), and how
-// much longer a test that bounds how long something takes allows for it: the
+// much longer (or more memory) a test that bounds how long something takes
+// (or what it costs) allows for it: the
 // sanitizers make code a few times slower, and CI runs the sanitized tests
 // two at a time on shared cores. A bound is there to catch an algorithm gone
 // wrong (a parser reading the whole file), which stays far outside it.
@@ -17,8 +18,13 @@ namespace strata::testing {
 
 #ifdef STRATA_TEST_SANITIZED
 inline constexpr int kTimingFactor = 4;
+// AddressSanitizer's redzones around every allocation, its shadow memory and
+// the quarantine that holds freed blocks back raise peak memory too. The
+// bounds catch growth with the input (hundreds of MB for 1 MiB), far above.
+inline constexpr int kMemoryFactor = 4;
 #else
 inline constexpr int kTimingFactor = 1;
+inline constexpr int kMemoryFactor = 1;
 #endif
 
 }  // namespace strata::testing
