@@ -23,6 +23,9 @@ struct CgroupCollectorOptions {
   std::string docker_socket = "/var/run/docker.sock";
   std::vector<std::string> docker_labels;
   absl::Duration docker_timeout = absl::Seconds(2);
+  // Network I/O of containers and pods with a namespace of their own (network.h).
+  bool network = true;
+  int network_max_interfaces = 64;
 };
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule();
