@@ -189,6 +189,27 @@ class RealHostFs : public HostFs {
     return contents;
   }
 
+  absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const override {
+    const std::string full = Resolve(root, path);
+    // One byte more than the limit, to tell a target of exactly the limit
+    // from a truncated one (readlink(2) truncates silently).
+    std::string target(kMaxLinkTargetBytes + 1, '\0');
+    const ssize_t n = readlink(full.c_str(), target.data(), target.size());
+    if (n < 0) {
+      if (errno == EINVAL) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("readlink ", full, ": not a symbolic link"));
+      }
+      return ErrnoStatus(errno, "readlink", full);
+    }
+    if (static_cast<size_t>(n) > kMaxLinkTargetBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("readlink ", full, ": target longer than ", kMaxLinkTargetBytes, " bytes"));
+    }
+    target.resize(static_cast<size_t>(n));
+    return target;
+  }
+
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     absl::string_view base;
     switch (root) {

@@ -94,6 +94,14 @@ class HostFs {
   virtual absl::StatusOr<std::string> ReadFileTail(HostRoot root, absl::string_view path,
                                                    size_t max_bytes) const = 0;
 
+  // The target of a symbolic link, as readlink(2) gives it (not resolved):
+  // "net:[4026531840]" for /proc/PID/ns/net. NotFound if it does not exist
+  // (a task that exited), PermissionDenied if it may not be read (another
+  // user's task without CAP_SYS_PTRACE), FailedPrecondition if it is not a
+  // symbolic link, ResourceExhausted if the target is longer than
+  // kMaxLinkTargetBytes; the message names the absolute path.
+  virtual absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const = 0;
+
   // The absolute path a root-relative path resolves to, for messages.
   virtual std::string Resolve(HostRoot root, absl::string_view path) const = 0;
 
@@ -137,5 +145,8 @@ auto ReadAndParse(const HostFs& fs, HostRoot root, absl::string_view path, Parse
 
 // Largest file ReadFile returns; kernel files are far smaller.
 inline constexpr size_t kMaxHostFileBytes = 16 << 20;
+
+// Longest symbolic link target ReadLink returns (PATH_MAX).
+inline constexpr size_t kMaxLinkTargetBytes = 4096;
 
 }  // namespace strata

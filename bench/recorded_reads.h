@@ -14,7 +14,7 @@ namespace strata {
 
 class RecordingHostFs : public HostFs {
  public:
-  enum class Call { kRead, kList, kListSubdirs, kExists, kStat, kReadChunks, kReadTail };
+  enum class Call { kRead, kList, kListSubdirs, kExists, kStat, kReadChunks, kReadTail, kReadLink };
   struct Access {
     Call call;
     HostRoot root;
@@ -56,8 +56,15 @@ class RecordingHostFs : public HostFs {
     accesses_.push_back({Call::kReadTail, root, std::string(path), max_bytes});
     return inner_.ReadFileTail(root, path, max_bytes);
   }
+  absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const override {
+    accesses_.push_back({Call::kReadLink, root, std::string(path)});
+    return inner_.ReadLink(root, path);
+  }
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     return inner_.Resolve(root, path);
+  }
+  absl::StatusOr<std::string> RealPath(HostRoot root, absl::string_view path) const override {
+    return inner_.RealPath(root, path);
   }
 
   const std::vector<Access>& accesses() const { return accesses_; }
@@ -92,6 +99,9 @@ inline void Replay(const HostFs& fs, const std::vector<RecordingHostFs::Access>&
         break;
       case RecordingHostFs::Call::kReadTail:
         (void)fs.ReadFileTail(access.root, access.path, access.max_bytes);
+        break;
+      case RecordingHostFs::Call::kReadLink:
+        (void)fs.ReadLink(access.root, access.path);
         break;
     }
   }

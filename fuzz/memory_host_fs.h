@@ -43,6 +43,9 @@ class MemoryHostFs : public HostFs {
   absl::StatusOr<std::string> ReadFileTail(HostRoot, absl::string_view, size_t) const override {
     return absl::UnimplementedError("ReadFileTail");
   }
+  absl::StatusOr<std::string> ReadLink(HostRoot, absl::string_view) const override {
+    return absl::UnimplementedError("ReadLink");
+  }
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     const char* prefix = root == HostRoot::kProc  ? "/proc/"
                          : root == HostRoot::kSys ? "/sys/"

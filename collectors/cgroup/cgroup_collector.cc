@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -21,6 +22,7 @@
 #include "collectors/cgroup/host_commitment.h"
 #include "collectors/cgroup/identity.h"
 #include "collectors/cgroup/mounts.h"
+#include "collectors/cgroup/network.h"
 #include "collectors/cgroup/walker.h"
 #include "collectors/options_collector_module.h"
 
@@ -76,7 +78,11 @@ class CgroupCollector : public Collector {
         options_(std::move(options)),
         include_(std::move(include)),
         exclude_(std::move(exclude)),
-        devices_(context.fs) {}
+        devices_(context.fs) {
+    if (options_.network) {
+      network_.emplace(context.fs, context.logger, options_.network_max_interfaces);
+    }
+  }
 
   absl::Status Collect(std::vector<prometheus::MetricFamily>& out) override;
 
@@ -94,6 +100,7 @@ class CgroupCollector : public Collector {
   DeviceNames devices_;
   std::unique_ptr<ContainerMetadataCache> engine_;
   bool logged_no_socket_ = false;
+  std::optional<CgroupNetwork> network_;  // unset with --no-collector.cgroup.network
 };
 
 absl::StatusOr<CgroupMounts> CgroupCollector::ReadMounts() const {
@@ -225,6 +232,12 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
   emit_by_kind(m::kCpuRequestCoresSum, commitment.totals.cpu_request_cores);
   emit_by_kind(m::kMemoryRequestBytesSum, commitment.totals.memory_request_bytes);
 
+  if (network_.has_value()) {
+    std::vector<NetworkCgroup> network_cgroups;
+    for (const ReportedCgroup& c : cgroups) network_cgroups.push_back({c.path, c.identity.kind});
+    network_->Collect(*mounts, network_cgroups, out, problems);
+  }
+
   if (!problems.empty()) {
     status.Update(absl::DataLossError(
         absl::StrCat(problems.size(), " cgroup files unreadable, first: ", problems.front())));
@@ -308,6 +321,14 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "strata_cgroup_skipped{reason=\"cap\"}.")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  app.add_flag("--collector.cgroup.network,!--no-collector.cgroup.network", options.network,
+               "Network I/O per interface of each container and pod with a network namespace "
+               "of its own, from one task's /proc/PID/net/dev, lo left out (default: on).");
+  app.add_option("--collector.cgroup.network.max-interfaces", options.network_max_interfaces,
+                 "Most interfaces reported per network namespace; the rest are counted in "
+                 "strata_cgroup_network_skipped{reason=\"cap\"}.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
 #if STRATA_WITH_DOCKER_API
   app.add_option("--collector.cgroup.docker-socket", options.docker_socket,
                  "Unix socket of a Docker-compatible engine API (Docker, or Podman's "
@@ -384,6 +405,12 @@ std::vector<const MetricSpec*> CgroupMetricSpecs() {
                                           &m::kMemoryLimitBytesSum,
                                           &m::kCpuRequestCoresSum,
                                           &m::kMemoryRequestBytesSum};
+  for (const MetricSpec* spec :
+       {&m::kNetworkReceiveBytes, &m::kNetworkTransmitBytes, &m::kNetworkReceivePackets,
+        &m::kNetworkTransmitPackets, &m::kNetworkReceiveErrors, &m::kNetworkTransmitErrors,
+        &m::kNetworkReceiveDrops, &m::kNetworkTransmitDrops, &m::kNetworkSkipped}) {
+    specs.push_back(spec);
+  }
   if (STRATA_WITH_DOCKER_API) {  // only the engine names containers
     specs.push_back(&m::kContainerInfo);
     specs.push_back(&m::kContainerCreated);

@@ -25,6 +25,9 @@ struct CgroupCollectorOptions {
   absl::Duration docker_timeout = absl::Seconds(2);
   // Longest time the engine's answer is kept while the containers stay the same.
   absl::Duration docker_refresh_interval = absl::Minutes(1);
+  // Network I/O of containers and pods with a namespace of their own (network.h).
+  bool network = true;
+  int network_max_interfaces = 64;
 };
 
 std::unique_ptr<CollectorModule> NewCgroupCollectorModule();

@@ -232,4 +232,68 @@ inline constexpr MetricSpec kContainerCreated{
     {"id"},
     "Docker Engine API GET /containers/json"};
 
+// Network I/O per container or pod (network.h): one namespace's interfaces,
+// each namespace on one cgroup.
+inline constexpr char kNetDevSource[] =
+    "/proc/PID/net/dev of the cgroup's first task, when its /proc/PID/ns/net is not the host's";
+inline constexpr MetricSpec kNetworkReceiveBytes{
+    "strata_cgroup_network_receive_bytes_total",
+    MetricType::Counter,
+    "Bytes received by an interface of the network namespace of the cgroup's tasks (lo left "
+    "out); a namespace several cgroups share is reported once, on the pod or the first cgroup.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkTransmitBytes{
+    "strata_cgroup_network_transmit_bytes_total",
+    MetricType::Counter,
+    "Bytes transmitted by an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkReceivePackets{
+    "strata_cgroup_network_receive_packets_total",
+    MetricType::Counter,
+    "Packets received by an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkTransmitPackets{
+    "strata_cgroup_network_transmit_packets_total",
+    MetricType::Counter,
+    "Packets transmitted by an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkReceiveErrors{
+    "strata_cgroup_network_receive_errors_total",
+    MetricType::Counter,
+    "Receive errors of an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkTransmitErrors{
+    "strata_cgroup_network_transmit_errors_total",
+    MetricType::Counter,
+    "Transmit errors of an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkReceiveDrops{
+    "strata_cgroup_network_receive_drops_total",
+    MetricType::Counter,
+    "Received packets dropped by an interface of the cgroup's network namespace (rx_dropped plus "
+    "rx_missed_errors, as /proc/net/dev counts them).",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkTransmitDrops{
+    "strata_cgroup_network_transmit_drops_total",
+    MetricType::Counter,
+    "Packets to transmit dropped by an interface of the cgroup's network namespace.",
+    {"cgroup", "interface"},
+    kNetDevSource};
+inline constexpr MetricSpec kNetworkSkipped{
+    "strata_cgroup_network_skipped",
+    MetricType::Gauge,
+    "Network series left out of this scrape: container and pod cgroups whose task exited or "
+    "changed namespace between reads (vanished) or whose namespace may not be read (denied), and "
+    "interfaces of one namespace beyond --collector.cgroup.network.max-interfaces (cap) or whose "
+    "name, made valid UTF-8, repeats another's (duplicate).",
+    {"reason"},
+    "/proc/PID/ns/net, /proc/PID/net/dev"};
+
 }  // namespace strata::cgroup_metrics

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +26,16 @@ class FakeHostFs : public HostFs {
     errors_[{root, path}] = std::move(status);
   }
   void RemoveFile(HostRoot root, const std::string& path) { files_.erase({root, path}); }
+  // A symbolic link and its target, which ReadLink returns.
+  void AddLink(HostRoot root, const std::string& path, std::string target) {
+    links_[{root, path}] = std::move(target);
+  }
+  void RemoveLink(HostRoot root, const std::string& path) { links_.erase({root, path}); }
+  // Called before every ReadLink and ReadFile, with the path, so a test can
+  // change the tree between two reads (a task exiting mid-collection).
+  void set_on_read(std::function<void(HostRoot, const std::string&)> on_read) {
+    on_read_ = std::move(on_read);
+  }
   // What Stat returns for a path; without it, a file gets a stat made up from
   // its contents (size, a fixed inode) and a directory type kDirectory.
   void SetStat(HostRoot root, const std::string& path, FileStat stat) {
@@ -40,6 +51,7 @@ class FakeHostFs : public HostFs {
 
   absl::StatusOr<std::string> ReadFile(HostRoot root, absl::string_view path) const override {
     Key key{root, std::string(path)};
+    if (on_read_) on_read_(root, key.second);
     if (auto it = errors_.find(key); it != errors_.end()) return it->second;
     if (auto it = files_.find(key); it != files_.end()) return it->second;
     return absl::NotFoundError(absl::StrCat("open ", Resolve(root, path), ": No such file"));
@@ -142,6 +154,18 @@ class FakeHostFs : public HostFs {
     return contents.size() > max_bytes ? contents.substr(contents.size() - max_bytes) : contents;
   }
 
+  absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const override {
+    Key key{root, std::string(path)};
+    if (on_read_) on_read_(root, key.second);
+    if (auto it = errors_.find(key); it != errors_.end()) return it->second;
+    if (auto it = links_.find(key); it != links_.end()) return it->second;
+    if (files_.count(key) > 0 || dirs_.count(key) > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("readlink ", Resolve(root, path), ": not a symbolic link"));
+    }
+    return absl::NotFoundError(absl::StrCat("readlink ", Resolve(root, path), ": No such file"));
+  }
+
   std::string Resolve(HostRoot root, absl::string_view path) const override {
     static constexpr const char* kRoots[] = {"/fake/proc/", "/fake/sys/", "/fake/root/"};
     return absl::StrCat(kRoots[static_cast<int>(root)], path);
@@ -153,6 +177,8 @@ class FakeHostFs : public HostFs {
   std::set<Key> dirs_;
   std::map<Key, absl::Status> errors_;
   std::map<Key, FileStat> stats_;
+  std::map<Key, std::string> links_;
+  std::function<void(HostRoot, const std::string&)> on_read_;
   size_t chunk_size_ = 64 << 10;
   mutable std::map<Key, int> chunk_reads_;
 };
@@ -194,6 +220,9 @@ class RootfsFromElsewhere : public HostFs {
   }
   absl::StatusOr<std::string> RealPath(HostRoot root, absl::string_view path) const override {
     return For(root).RealPath(root, path);
+  }
+  absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const override {
+    return For(root).ReadLink(root, path);
   }
 
  private:

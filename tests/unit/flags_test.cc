@@ -155,8 +155,8 @@ bool InTableRow(const std::string& text, const std::string& flag) {
 
 // Every flag --help lists is documented in a table where a reader looks for
 // it: the exporter's own flags and the --collector.NAME / --no-collector.NAME
-// switches in README.md's flag table, each --collector.NAME.knob in the knob
-// table of docs/collectors/NAME.md.
+// switches in README.md's flag table, each --collector.NAME.knob (and
+// --no-collector.NAME.knob) in the knob table of docs/collectors/NAME.md.
 TEST(Flags, EveryFlagIsDocumented) {
   std::ostringstream out;
   std::streambuf* saved = std::cout.rdbuf(out.rdbuf());
@@ -185,7 +185,9 @@ TEST(Flags, EveryFlagIsDocumented) {
     std::string where = readme_table;
     for (const auto& module : AllCollectorModules()) {
       const std::string collector(module->info().name);
-      if (name.rfind("--collector." + collector + ".", 0) == 0) {
+      // A knob that is a switch has a "--no-" form, documented with it.
+      if (name.rfind("--collector." + collector + ".", 0) == 0 ||
+          name.rfind("--no-collector." + collector + ".", 0) == 0) {
         where = "docs/collectors/" + collector + ".md";
         if (!docs.count(where)) docs[where] = ReadSourceFile(where);
       }
