@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/test_files.h"
 
 namespace strata::testing {
@@ -209,7 +210,14 @@ TEST(WebAbuseTest, FiftyScrapersUnderTheLimitAllSucceedAndMemoryStaysFlat) {
   EXPECT_GT(load.requests, 0) << load.output;
   EXPECT_EQ(load.non_2xx, 0) << load.output;
   EXPECT_EQ(load.socket_errors, 0) << load.output;
+#ifdef STRATA_TEST_SANITIZED
+  // AddressSanitizer's quarantine holds freed blocks back (256 MB by design),
+  // so RSS says nothing about leaks here: the plain build-minimal/ run of this
+  // test checks it.
+  std::cout << "RSS growth not checked under AddressSanitizer\n";
+#else
   EXPECT_LE(rss_after - rss_warm, 2048) << "RSS grew under load";
+#endif
 }
 
 TEST(WebAbuseTest, OverTheLimitScrapersGet503NotResets) {
