@@ -109,7 +109,7 @@ class RealHostFs : public HostFs {
 
   absl::StatusOr<bool> Exists(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
-    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full);
+    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full, "stat");
     if (opened.ok()) {
       close(*opened);
       return true;
@@ -120,7 +120,7 @@ class RealHostFs : public HostFs {
 
   absl::StatusOr<FileStat> Stat(HostRoot root, absl::string_view path) const override {
     const std::string full = Resolve(root, path);
-    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full);
+    absl::StatusOr<int> opened = Open(root, path, O_PATH | O_CLOEXEC, full, "stat");
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
     struct stat st;
@@ -235,7 +235,7 @@ class RealHostFs : public HostFs {
   // links (/proc/PID/fd/...) are refused. Kernels before 5.6 lack openat2:
   // there the path is opened as named.
   absl::StatusOr<int> Open(HostRoot root, absl::string_view path, int flags,
-                           const std::string& full) const {
+                           const std::string& full, absl::string_view verb = "open") const {
     if (root == HostRoot::kRootfs && !rootfs_is_slash_) {
       ScopedFd base(open(paths_.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (base.get() < 0) return ErrnoStatus(errno, "open", paths_.rootfs);
@@ -246,10 +246,10 @@ class RealHostFs : public HostFs {
       how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
       const long fd = syscall(SYS_openat2, base.get(), relative.c_str(), &how, sizeof(how));
       if (fd >= 0) return static_cast<int>(fd);
-      if (errno != ENOSYS) return ErrnoStatus(errno, "open", full);
+      if (errno != ENOSYS) return ErrnoStatus(errno, verb, full);
     }
     const int fd = open(full.c_str(), flags);
-    if (fd < 0) return ErrnoStatus(errno, "open", full);
+    if (fd < 0) return ErrnoStatus(errno, verb, full);
     return fd;
   }
 
@@ -263,7 +263,8 @@ class RealHostFs : public HostFs {
   absl::StatusOr<std::vector<std::string>> List(HostRoot root, absl::string_view path,
                                                 bool subdirs_only) const {
     const std::string full = Resolve(root, path);
-    absl::StatusOr<int> opened = Open(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, full);
+    absl::StatusOr<int> opened =
+        Open(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, full, "opendir");
     if (!opened.ok()) return opened.status();
     DIR* dir = fdopendir(*opened);
     if (dir == nullptr) {

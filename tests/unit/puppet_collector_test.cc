@@ -474,7 +474,8 @@ TEST(PuppetHostileYaml, RefusedWithAClearErrorInBoundedMemory) {
     EXPECT_FALSE(head.ok());
     if (!growth.has_value()) GTEST_SKIP() << "this kernel cannot reset the peak RSS";
     // The input is 1 MiB and a copy of it; allow for the allocator.
-    EXPECT_LT(*growth, (16 << 20) * testing::kMemoryFactor) << "peak RSS grew by " << (*growth >> 20) << " MiB";
+    EXPECT_LT(*growth, (16 << 20) * testing::kMemoryFactor)
+        << "peak RSS grew by " << (*growth >> 20) << " MiB";
   }
 }
 
