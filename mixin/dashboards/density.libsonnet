@@ -111,6 +111,8 @@ function(cfg)
                 renameByName: { Value: value },
               },
             }]);
+  // One row per joined VM: the metric name dropped, so the queries merge.
+  local vm = g.host(['domain', 'guest_instance']);
   local hv(metric, extra='') = '%s%s' % [metric, sel(extra)];
   g.dashboard(
     'density',
@@ -210,12 +212,12 @@ function(cfg)
       g.panel('table',
               'VMs seen from outside and inside',
               [
-                ['strata:vm_cpu_allocated:cores%s' % sel(), ''],
-                ['strata:vm_cpu_used_host:cores%s' % sel(), ''],
-                ['strata:vm_cpu_used_guest:cores%s' % sel(), ''],
-                ['strata:vm_container_cpu_commitment:ratio%s' % sel(), ''],
-                ['strata:vm_memory_allocated:bytes%s' % sel(), ''],
-                ['strata:vm_memory_used_guest:bytes%s' % sel(), ''],
+                ['sum by (%s) (strata:vm_cpu_allocated:cores%s)' % [vm, sel()], ''],
+                ['sum by (%s) (strata:vm_cpu_used_host:cores%s)' % [vm, sel()], ''],
+                ['sum by (%s) (strata:vm_cpu_used_guest:cores%s)' % [vm, sel()], ''],
+                ['sum by (%s) (strata:vm_container_cpu_commitment:ratio%s)' % [vm, sel()], ''],
+                ['sum by (%s) (strata:vm_memory_allocated:bytes%s)' % [vm, sel()], ''],
+                ['sum by (%s) (strata:vm_memory_used_guest:bytes%s)' % [vm, sel()], ''],
               ],
               'short',
               w=24,
@@ -233,7 +235,7 @@ function(cfg)
                 {
                   id: 'organize',
                   options: {
-                    excludeByName: { Time: true, job: true, uuid: true },
+                    excludeByName: { Time: true, job: true },
                     renameByName: {
                       'Value #A': 'vCPUs',
                       'Value #B': 'CPU used (outside)',
