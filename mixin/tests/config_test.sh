@@ -27,8 +27,8 @@ lacks() { if grep -qF -- "$2" "$1"; then fail "$1 has: $2"; fi; }
 # std.manifestYamlDoc).
 dashboard_exprs_as_rules() {
   "$jsonnet" -J "$1" -e '
-    local dashboards = [import "cgroups.json", import "convergence.json", import "fleet.json",
-                        import "host.json", import "hypervisor.json"];
+    local dashboards = [import "cgroups.json", import "convergence.json", import "density.json",
+                        import "fleet.json", import "host.json", import "hypervisor.json"];
     local fill(e) = std.foldl(function(text, v) std.strReplace(text, v[0], v[1]),
                               [["$__rate_interval", "5m"], ["$cluster", ".*"], ["$job", ".*"],
                                ["$instance", ".*"]], e);
