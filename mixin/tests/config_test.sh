@@ -66,6 +66,10 @@ has "$rules" "strata:hypervisor_vcpu_overcommit:ratio{job=\\\"node-strata\\\",sc
 has "$rules" "up{job=\\\"node-strata\\\"} == 0"
 has "$rules" "alert: \"StrataHypervisorVCPUOvercommitHigh\""
 has "$rules" "https://runbooks.example.com/strata/exporterdown"
+# The guest join and right-sizing: the cluster label, the windows and the threshold.
+has "$rules" "* on(k8s_cluster, uuid) group_left(guest_instance)"
+has "$rules" "avg_over_time(strata:host_cpu_used:cores{job=\"node-strata\"}[7d])"
+has "$rules" "avg_over_time(strata:domain_cpu_utilisation:ratio{job=\"node-strata\"}[3d]) < 0.1"
 lacks "$rules" "strata.*"
 if grep -v '^#' "$rules" | grep -qw cluster; then fail "$rules names the default cluster label"; fi
 # The rules behave as configured (threshold, cluster, selector, labels).
