@@ -219,6 +219,50 @@ local promql = import 'lib/promql.libsonnet';
             'The working set of cgroup {{ $labels.cgroup }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} of its memory limit.',
           ),
 
+          // ------------------------------------------------------------------ right-sizing
+          // Average use over `window` under `threshold` of what was given, per
+          // resource (label resource: cpu or memory); info: a candidate to
+          // shrink, not an incident. Running domains only: a shut-off domain
+          // uses nothing and holds no host CPU.
+          alert(
+            'VMOversized',
+            |||
+              (
+                  label_replace(avg_over_time(strata:domain_cpu_utilisation:ratio%(s)s[%(w)s]) < %(t)s, "resource", "cpu", "", "")
+                or
+                  label_replace(avg_over_time(strata:domain_memory_utilisation:ratio%(s)s[%(w)s]) < %(t)s, "resource", "memory", "", "")
+              )
+              and on(%(on)s) strata_domain_state%(running)s
+            ||| % {
+              s: sel(),
+              w: cfg.alerts.VMOversized.window,
+              t: n(cfg.alerts.VMOversized.threshold),
+              on: hostAnd(['domain']),
+              running: sel(['state="running"']),
+            },
+            'Domain {{ $labels.domain }} on {{ $labels.instance }} uses little of its {{ $labels.resource }}.',
+            'Domain {{ $labels.domain }} on {{ $labels.instance }} used {{ $value | humanizePercentage }} of its {{ $labels.resource }} on average over %s: a candidate to shrink.' % cfg.alerts.VMOversized.window,
+          ),
+          alert(
+            'ContainerOversized',
+            |||
+              (
+                  label_replace(avg_over_time(strata:cgroup_cpu_utilisation:ratio%(s)s[%(w)s]) < %(t)s, "resource", "cpu", "", "")
+                or
+                  label_replace(avg_over_time(strata:cgroup_memory_utilisation:ratio%(s)s[%(w)s]) < %(t)s, "resource", "memory", "", "")
+              )
+              and on(%(on)s) strata_cgroup_info%(container)s
+            ||| % {
+              s: sel(),
+              w: cfg.alerts.ContainerOversized.window,
+              t: n(cfg.alerts.ContainerOversized.threshold),
+              on: hostAnd(['cgroup']),
+              container: sel(['kind="container"']),
+            },
+            'Container {{ $labels.cgroup }} on {{ $labels.instance }} uses little of its {{ $labels.resource }} limit.',
+            'Container {{ $labels.cgroup }} on {{ $labels.instance }} used {{ $value | humanizePercentage }} of its {{ $labels.resource }} limit on average over %s: a candidate to shrink.' % cfg.alerts.ContainerOversized.window,
+          ),
+
           // ------------------------------------------------------------------ the exporter itself
           alert(
             'ExporterCollectorFailing',

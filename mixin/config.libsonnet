@@ -49,6 +49,15 @@
     // interval of deploy/prometheus.yml. Dashboards use $__rate_interval.
     rateWindow: '5m',
 
+    // The long window of the right-sizing rules (strata:*_idle:*): capacity
+    // given and left idle on average over it. They average the 5m recording
+    // rules with avg_over_time rather than rate() the raw counters over the
+    // window: one pre-aggregated series per host, VM or container, sampled
+    // at the evaluation interval, instead of every mode's raw samples at the
+    // scrape interval, so a 1d window reads ~1440 points per series at a 1m
+    // evaluation interval, not 2880 per mode at a 30 s scrape.
+    rightsizingWindow: '1d',
+
     // Each alert's `for`, severity and thresholds, by alert name.
     alerts: {
       ConvergenceStale: {
@@ -101,6 +110,14 @@
       CgroupOOMKilled: { 'for': '0m', severity: 'warning', window: '15m' },
       // Working set / memory limit.
       CgroupMemoryNearLimit: { 'for': '15m', severity: 'warning', threshold: 0.9 },
+      // Right-sizing: a VM (a libvirt domain) or a container (a cgroup of
+      // kind container with a limit) whose average use over `window` stayed
+      // under `threshold` of what it was given, for `for` in a row: CPU
+      // (host-side CPU time / vCPUs; use / CPU limit) and memory (the guest's
+      // balloon view / maximum; working set / memory limit), each its own
+      // alert, labelled resource="cpu" or "memory".
+      VMOversized: { 'for': '2d', severity: 'info', threshold: 0.2, window: '1d' },
+      ContainerOversized: { 'for': '2d', severity: 'info', threshold: 0.2, window: '1d' },
       ExporterCollectorFailing: { 'for': '15m', severity: 'warning' },
       ExporterDown: { 'for': '5m', severity: 'warning' },
     },

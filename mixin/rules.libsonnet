@@ -10,6 +10,31 @@ local promql = import 'lib/promql.libsonnet';
     local host = promql.labelList(promql.hostLabels(cfg)),
     local clusters = promql.clusterLabels(cfg),
     local w = cfg.rateWindow,
+    local W = cfg.rightsizingWindow,
+    local on(extra) = promql.labelList(promql.hostLabels(cfg, extra)),
+    // A VM joined to its guest: the hypervisor's host labels, the domain,
+    // its uuid and the guest's instance.
+    local vm = on(['domain', 'uuid', 'guest_instance']),
+    local guestOn = promql.labelList(clusters + ['guest_instance']),
+    // A hypervisor-side series of a domain (cluster, instance, job, domain),
+    // for the domains whose guest runs the exporter too.
+    local hostSide(expr) = |||
+      %(expr)s
+        * on(%(on)s) group_left(uuid, guest_instance)
+      strata:vm_guest:info%(s)s
+    ||| % { expr: expr, on: on(['domain']), s: sel() },
+    // A guest-side series (cluster, instance, job of the guest) moved onto its
+    // domain: the guest's instance becomes guest_instance; max collapses one
+    // guest scraped by several jobs.
+    local guestSide(expr) = |||
+      strata:vm_guest:info%(s)s
+        * on(%(guestOn)s) group_left
+      max by (%(guestOn)s) (
+        label_replace(%(expr)s, "guest_instance", "$1", "instance", "(.*)")
+      )
+    ||| % { expr: expr, guestOn: guestOn, s: sel() },
+    local containers = 'strata_cgroup_info%s' % sel(['kind="container"']),
+    local clusterSum(expr) = promql.aggregate('sum', clusters) + '(%s)' % expr,
 
     groups+: [
       {
@@ -134,6 +159,186 @@ local promql = import 'lib/promql.libsonnet';
                 /
               strata_domain_vcpus%(s)s
             ||| % { s: sel(), w: w },
+          },
+
+          // --- VMs joined to their guests, across instances ---
+          // The guest's DMI system UUID (host collector, inside the VM) is its
+          // libvirt domain's uuid (libvirt collector, on the hypervisor): one
+          // series per domain whose guest also runs the exporter, with the
+          // hypervisor's labels, the domain, the uuid and the guest's
+          // instance as guest_instance. Both sides must carry the same
+          // cluster label. Value 1.
+          {
+            record: 'strata:vm_guest:info',
+            expr: |||
+              max by (%(domainBy)s) (strata_domain_info%(uuid)s)
+                * on(%(cu)s) group_left(guest_instance)
+              max by (%(guestBy)s) (
+                label_replace(strata_host_identity_info%(uuid)s, "guest_instance", "$1", "instance", "(.*)")
+              )
+            ||| % {
+              uuid: sel(['uuid!=""']),
+              domainBy: on(['domain', 'uuid']),
+              cu: promql.labelList(clusters + ['uuid']),
+              guestBy: promql.labelList(clusters + ['uuid', 'guest_instance']),
+            },
+          },
+          // vCPUs and maximum memory the hypervisor gave the VM.
+          {
+            record: 'strata:vm_cpu_allocated:cores',
+            expr: hostSide('strata_domain_vcpus%s' % sel()),
+          },
+          {
+            record: 'strata:vm_memory_allocated:bytes',
+            expr: hostSide('strata_domain_memory_maximum_bytes%s' % sel()),
+          },
+          // CPU used as the host sees it: the domain's CPU time per second
+          // (vCPU threads, plus the emulator's and I/O threads').
+          {
+            record: 'strata:vm_cpu_used_host:cores',
+            expr: hostSide('sum without(mode) (rate(strata_domain_cpu_time_seconds_total%s[%s]))' %
+                           [sel(['mode="total"']), w]),
+          },
+          // CPU and memory used as the guest sees them (its own kernel's counters).
+          {
+            record: 'strata:vm_cpu_used_guest:cores',
+            expr: guestSide('strata:host_cpu_used:cores%s' % sel()),
+          },
+          {
+            record: 'strata:vm_memory_used_guest:bytes',
+            expr: guestSide('strata:host_memory_used:bytes%s' % sel()),
+          },
+          // Steal inside (the guest waited for a physical CPU) against delay
+          // outside (the hypervisor's count of the same wait), in cores.
+          {
+            record: 'strata:vm_cpu_steal_guest:cores',
+            expr: guestSide('rate(strata_host_cpu_steal_seconds_total%s[%s])' % [sel(), w]),
+          },
+          {
+            record: 'strata:vm_cpu_delay_host:cores',
+            expr: hostSide('rate(strata_domain_cpu_delay_seconds_total%s[%s])' % [sel(), w]),
+          },
+          // The CPU limits committed inside the guest (each limit once, every
+          // kind), in cores and per vCPU behind them.
+          {
+            record: 'strata:vm_container_cpu_committed:cores',
+            expr: guestSide('sum by (%s) (strata_cgroup_committed_cpu_cores%s)' % [host, sel()]),
+          },
+          {
+            record: 'strata:vm_container_cpu_commitment:ratio',
+            expr: |||
+              strata:vm_container_cpu_committed:cores%(s)s
+                / on(%(vm)s)
+              strata:vm_cpu_allocated:cores%(s)s
+            ||| % { s: sel(), vm: vm },
+          },
+
+          // --- Right-sizing: given but idle on average over rightsizingWindow ---
+          // avg_over_time of the 5m recording rules above (see rightsizingWindow
+          // in config.libsonnet for why), never below 0.
+          // Per host: its CPUs and memory (physical on bare metal, virtual in a VM).
+          {
+            record: 'strata:host_cpu_idle:cores',
+            expr: |||
+              clamp_min(
+                strata_host_cpus%(s)s
+                  - on(%(host)s)
+                avg_over_time(strata:host_cpu_used:cores%(s)s[%(W)s]),
+                0
+              )
+            ||| % { s: sel(), host: host, W: W },
+          },
+          {
+            record: 'strata:host_memory_idle:bytes',
+            expr: |||
+              clamp_min(
+                strata_host_memory_bytes%(s)s
+                  - on(%(host)s)
+                avg_over_time(strata:host_memory_used:bytes%(s)s[%(W)s]),
+                0
+              )
+            ||| % { s: sel(), host: host, W: W },
+          },
+          // Per VM: vCPUs minus what the host saw it use (every domain, no
+          // guest exporter needed) ...
+          {
+            record: 'strata:vm_cpu_idle:cores',
+            expr: |||
+              clamp_min(
+                strata_domain_vcpus%(s)s
+                  * on(%(dom)s)
+                (1 - avg_over_time(strata:domain_cpu_utilisation:ratio%(s)s[%(W)s])),
+                0
+              )
+            ||| % { s: sel(), dom: on(['domain']), W: W },
+          },
+          // ... and maximum memory minus what the guest used (joined VMs).
+          {
+            record: 'strata:vm_memory_idle:bytes',
+            expr: |||
+              clamp_min(
+                strata:vm_memory_allocated:bytes%(s)s
+                  - on(%(vm)s)
+                avg_over_time(strata:vm_memory_used_guest:bytes%(s)s[%(W)s]),
+                0
+              )
+            ||| % { s: sel(), vm: vm, W: W },
+          },
+          // Per container (cgroups of kind container with a limit): limit minus use.
+          {
+            record: 'strata:container_cpu_idle:cores',
+            expr: |||
+              clamp_min(
+                strata_cgroup_cpu_limit_cores%(s)s
+                  * on(%(cg)s)
+                (1 - avg_over_time(strata:cgroup_cpu_utilisation:ratio%(s)s[%(W)s])),
+                0
+              )
+              and on(%(cg)s) %(containers)s
+            ||| % { s: sel(), cg: on(['cgroup']), W: W, containers: containers },
+          },
+          {
+            record: 'strata:container_memory_idle:bytes',
+            expr: |||
+              clamp_min(
+                strata_cgroup_memory_limit_bytes%(s)s
+                  * on(%(cg)s)
+                (1 - avg_over_time(strata:cgroup_memory_utilisation:ratio%(s)s[%(W)s])),
+                0
+              )
+              and on(%(cg)s) %(containers)s
+            ||| % { s: sel(), cg: on(['cgroup']), W: W, containers: containers },
+          },
+          // Stranded capacity per cluster, one layer at a time (summing layers
+          // would count a VM's idle vCPUs again in its hypervisor's idle CPUs):
+          // physical = bare-metal hosts (hypervisors included) ...
+          {
+            record: 'strata:cluster_physical_cpu_idle:cores',
+            expr: clusterSum('strata:host_cpu_idle:cores%s and on(%s) strata_host_virtualization_info%s' %
+                             [sel(), host, sel(['role="bare-metal"'])]),
+          },
+          {
+            record: 'strata:cluster_physical_memory_idle:bytes',
+            expr: clusterSum('strata:host_memory_idle:bytes%s and on(%s) strata_host_virtualization_info%s' %
+                             [sel(), host, sel(['role="bare-metal"'])]),
+          },
+          // ... VMs ...
+          {
+            record: 'strata:cluster_vm_cpu_idle:cores',
+            expr: clusterSum('strata:vm_cpu_idle:cores%s' % sel()),
+          },
+          {
+            record: 'strata:cluster_vm_memory_idle:bytes',
+            expr: clusterSum('strata:vm_memory_idle:bytes%s' % sel()),
+          },
+          // ... containers.
+          {
+            record: 'strata:cluster_container_cpu_idle:cores',
+            expr: clusterSum('strata:container_cpu_idle:cores%s' % sel()),
+          },
+          {
+            record: 'strata:cluster_container_memory_idle:bytes',
+            expr: clusterSum('strata:container_memory_idle:bytes%s' % sel()),
           },
 
           // --- Fleet image sprawl, per cluster ---

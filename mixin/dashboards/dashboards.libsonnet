@@ -7,5 +7,6 @@
     'cgroups.json': (import 'cgroups.libsonnet')(cfg),
     'hypervisor.json': (import 'hypervisor.libsonnet')(cfg),
     'convergence.json': (import 'convergence.libsonnet')(cfg),
+    'density.json': (import 'density.libsonnet')(cfg),
   },
 }

@@ -27,8 +27,8 @@ lacks() { if grep -qF -- "$2" "$1"; then fail "$1 has: $2"; fi; }
 # std.manifestYamlDoc).
 dashboard_exprs_as_rules() {
   "$jsonnet" -J "$1" -e '
-    local dashboards = [import "cgroups.json", import "convergence.json", import "fleet.json",
-                        import "host.json", import "hypervisor.json"];
+    local dashboards = [import "cgroups.json", import "convergence.json", import "density.json",
+                        import "fleet.json", import "host.json", import "hypervisor.json"];
     local fill(e) = std.foldl(function(text, v) std.strReplace(text, v[0], v[1]),
                               [["$__rate_interval", "5m"], ["$cluster", ".*"], ["$job", ".*"],
                                ["$instance", ".*"]], e);
@@ -47,7 +47,7 @@ generate() {
   "$mixin/generate" --config "$2" --out "$out" >/dev/null
   "$promtool" check rules "$out/alerts/strata.rules.yml" >"$out/check-rules.txt" 2>&1 ||
     fail "$1: promtool check rules: $(cat "$out/check-rules.txt")"
-  has "$out/check-rules.txt" "SUCCESS: 32 rules found"
+  has "$out/check-rules.txt" "SUCCESS: 56 rules found"
   dashboard_exprs_as_rules "$out/dashboards" >"$out/dashboard-exprs.yml"
   "$promtool" check rules "$out/dashboard-exprs.yml" >"$out/check-exprs.txt" 2>&1 ||
     fail "$1: dashboard expressions: $(cat "$out/check-exprs.txt")"
@@ -66,6 +66,10 @@ has "$rules" "strata:hypervisor_vcpu_overcommit:ratio{job=\\\"node-strata\\\",sc
 has "$rules" "up{job=\\\"node-strata\\\"} == 0"
 has "$rules" "alert: \"StrataHypervisorVCPUOvercommitHigh\""
 has "$rules" "https://runbooks.example.com/strata/exporterdown"
+# The guest join and right-sizing: the cluster label, the windows and the threshold.
+has "$rules" "* on(k8s_cluster, uuid) group_left(guest_instance)"
+has "$rules" "avg_over_time(strata:host_cpu_used:cores{job=\"node-strata\"}[7d])"
+has "$rules" "avg_over_time(strata:domain_cpu_utilisation:ratio{job=\"node-strata\"}[3d]) < 0.1"
 lacks "$rules" "strata.*"
 if grep -v '^#' "$rules" | grep -qw cluster; then fail "$rules names the default cluster label"; fi
 # The rules behave as configured (threshold, cluster, selector, labels).

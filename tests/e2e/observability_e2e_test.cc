@@ -4,8 +4,12 @@
 // that did not keep every promise, an overcommitted libvirt test-driver
 // hypervisor, a hybrid-cgroup host with limited cgroups, one of them kept
 // throttled while the test runs, container names from a fake engine socket,
-// file and package baselines that drifted, an image stamp), Prometheus
-// scrapes it every second and evaluates the rules every second, and the test asks
+// file and package baselines that drifted, an image stamp); beside it a
+// second exporter acts as a KVM guest (the host fixture whose DMI UUID is the
+// libvirt test driver's default domain "test", with a cgroup v2 capture) and a
+// third as its bare-metal hypervisor (libvirt on test:///default), so the
+// strata:vm_* rules join them across instances. Prometheus scrapes the three
+// every second and evaluates the rules every second, and the test asks
 // Prometheus' HTTP API what the recording rules give and which alerts are
 // active; the dashboards are rendered from Prometheus with Grafana's own
 // front-end code (tests/grafana), as on first load.
@@ -59,12 +63,16 @@ constexpr double kDefinedVcpus = 104;
 constexpr double kRunningMemoryGiB = 48;
 constexpr double kDefinedMemoryGiB = 56;
 
+// The guest's DMI system UUID (tests/fixtures/host/kvm-guest-libvirt-test-
+// domain-synthesized), which is that of test:///default's domain "test".
+constexpr char kGuestUuid[] = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+
 // Recording rules that legitimately give nothing for this fixture stack.
 const std::map<std::string, std::string> kEmptyRecordingRules = {
-    {"strata:domain_memory_utilisation:ratio",
-     "libvirt's test driver has no balloon statistics (strata_domain_memory_available_bytes and "
-     "_unused_bytes are absent), as on guests without a balloon driver"},
     {"strata:domain_cpu_delay:ratio",
+     "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
+     "absent)"},
+    {"strata:vm_cpu_delay_host:cores",
      "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
      "absent)"},
 };
@@ -255,10 +263,43 @@ class ObservabilityE2eTest : public ::testing::Test {
     }
     target_ = new std::string(absl::StrCat("127.0.0.1:", exporter_->port()));
 
+    // The guest: a KVM guest of test:///default's domain "test" (its DMI
+    // UUID), with cgroup v2 containers under limits. It and its hypervisor
+    // listen on 127.0.0.2, so the stack's exporter (127.0.0.1) stays the
+    // first instance, the one the Host detail board shows on load.
+    const fs::path guest_host = kFixtures / "host/kvm-guest-libvirt-test-domain-synthesized";
+    const fs::path guest_cgroup = kFixtures / "cgroup/v2-kernel-docs-synthesized";
+    Merge({guest_host / "proc", guest_cgroup / "proc"}, *root_ / "guest/proc");
+    Merge({guest_host / "sys", guest_cgroup / "sys"}, *root_ / "guest/sys");
+    Merge({guest_host / "rootfs"}, *root_ / "guest/rootfs");
+    guest_ = new ExporterProcess();
+    if (!guest_->Start({"--web.listen-address=127.0.0.2:0", "--collector.disable-defaults",
+                        "--collector.host", "--collector.cgroup",
+                        "--path.procfs=" + (*root_ / "guest/proc").string(),
+                        "--path.sysfs=" + (*root_ / "guest/sys").string(),
+                        "--path.rootfs=" + (*root_ / "guest/rootfs").string()})) {
+      *setup_error_ = "guest exporter did not start: " + guest_->stderr_text();
+      return;
+    }
+    guest_target_ = new std::string(absl::StrCat("127.0.0.2:", guest_->port()));
+    // Its hypervisor: a bare-metal host running libvirt's test driver.
+    const fs::path bare_metal = kFixtures / "host/bare-metal-synthesized";
+    hypervisor_ = new ExporterProcess();
+    if (!hypervisor_->Start({"--web.listen-address=127.0.0.2:0", "--collector.disable-defaults",
+                             "--collector.host", "--collector.libvirt",
+                             "--collector.libvirt.uri=test:///default",
+                             "--path.procfs=" + (bare_metal / "proc").string(),
+                             "--path.sysfs=" + (bare_metal / "sys").string(),
+                             "--path.rootfs=" + (bare_metal / "rootfs").string()})) {
+      *setup_error_ = "hypervisor exporter did not start: " + hypervisor_->stderr_text();
+      return;
+    }
+    hypervisor_target_ = new std::string(absl::StrCat("127.0.0.2:", hypervisor_->port()));
+
     std::vector<std::string> rule_files;
     if (fs::exists(RulesFile())) rule_files.push_back(RulesFile().string());
     prometheus_ = new PrometheusServer();
-    if (!prometheus_->Start(*target_, rule_files)) {
+    if (!prometheus_->Start({*target_, *guest_target_, *hypervisor_target_}, rule_files)) {
       *setup_error_ = "prometheus did not start: " + prometheus_->log();
       return;
     }
@@ -268,6 +309,11 @@ class ObservabilityE2eTest : public ::testing::Test {
       PromQueryResult scrapes = prometheus_->Query(absl::StrCat(
           "count_over_time(up{job=\"strata\",instance=\"", *target_, "\"}[1m]) >= 3 and up == 1"));
       bool ready = scrapes.ok && !scrapes.samples.empty();
+      if (ready) {
+        PromQueryResult all = prometheus_->Query(
+            "count(count_over_time(up{job=\"strata\"}[1m]) >= 3 and up == 1) == 3");
+        ready = all.ok && !all.samples.empty();
+      }
       if (ready && !rule_files.empty()) {
         PromQueryResult evaluated =
             prometheus_->Query("count_over_time(strata:hypervisor_vcpu_overcommit:ratio[1m]) >= 2");
@@ -284,6 +330,14 @@ class ObservabilityE2eTest : public ::testing::Test {
     prometheus_ = nullptr;
     delete exporter_;  // kills it
     exporter_ = nullptr;
+    delete guest_;
+    guest_ = nullptr;
+    delete hypervisor_;
+    hypervisor_ = nullptr;
+    delete guest_target_;
+    guest_target_ = nullptr;
+    delete hypervisor_target_;
+    hypervisor_target_ = nullptr;
     delete engine_;
     engine_ = nullptr;
     delete throttled_;
@@ -305,6 +359,12 @@ class ObservabilityE2eTest : public ::testing::Test {
 
   static fs::path RulesFile() { return kSource / "alerts/strata.rules.yml"; }
 
+  // `metric` of one exporter: {instance="<target>"} added.
+  static std::string Of(const std::string& metric, const std::string& target) {
+    return absl::StrCat(metric, "{instance=\"", target, "\"}");
+  }
+  static std::string Main(const std::string& metric) { return Of(metric, *target_); }
+
   // The values of `promql`, keyed by the value of `label`.
   static std::map<std::string, double> ValuesBy(const std::string& promql,
                                                 const std::string& label) {
@@ -322,8 +382,12 @@ class ObservabilityE2eTest : public ::testing::Test {
   static FakeEngine* engine_;
   static ThrottledCgroup* throttled_;
   static ExporterProcess* exporter_;
+  static ExporterProcess* guest_;
+  static ExporterProcess* hypervisor_;
   static PrometheusServer* prometheus_;
   static std::string* target_;
+  static std::string* guest_target_;
+  static std::string* hypervisor_target_;
   static std::string* setup_error_;
 };
 
@@ -331,14 +395,18 @@ fs::path* ObservabilityE2eTest::root_ = nullptr;
 FakeEngine* ObservabilityE2eTest::engine_ = nullptr;
 ThrottledCgroup* ObservabilityE2eTest::throttled_ = nullptr;
 ExporterProcess* ObservabilityE2eTest::exporter_ = nullptr;
+ExporterProcess* ObservabilityE2eTest::guest_ = nullptr;
+ExporterProcess* ObservabilityE2eTest::hypervisor_ = nullptr;
 PrometheusServer* ObservabilityE2eTest::prometheus_ = nullptr;
 std::string* ObservabilityE2eTest::target_ = nullptr;
+std::string* ObservabilityE2eTest::guest_target_ = nullptr;
+std::string* ObservabilityE2eTest::hypervisor_target_ = nullptr;
 std::string* ObservabilityE2eTest::setup_error_ = new std::string();
 
 TEST_F(ObservabilityE2eTest, PrometheusScrapesEveryCollectorOfTheStack) {
   EXPECT_EQ(ValuesBy(absl::StrCat("up{job=\"strata\",instance=\"", *target_, "\"}"), "job"),
             (std::map<std::string, double>{{"strata", 1}}));
-  EXPECT_EQ(ValuesBy("strata_scrape_collector_success", "collector"),
+  EXPECT_EQ(ValuesBy(Main("strata_scrape_collector_success"), "collector"),
             (std::map<std::string, double>{{"cfengine", 1},
                                            {"cgroup", 1},
                                            {"drift", 1},
@@ -346,12 +414,16 @@ TEST_F(ObservabilityE2eTest, PrometheusScrapesEveryCollectorOfTheStack) {
                                            {"image", 1},
                                            {"libvirt", 1},
                                            {"puppet", 1}}));
+  EXPECT_EQ(ValuesBy(Of("strata_scrape_collector_success", *guest_target_), "collector"),
+            (std::map<std::string, double>{{"cgroup", 1}, {"host", 1}}));
+  EXPECT_EQ(ValuesBy(Of("strata_scrape_collector_success", *hypervisor_target_), "collector"),
+            (std::map<std::string, double>{{"host", 1}, {"libvirt", 1}}));
   // The fixtures say what they should: drift, overcommit, hybrid cgroups, an image.
-  EXPECT_EQ(ValuesBy("strata_puppet_noop_pending", "job"),
+  EXPECT_EQ(ValuesBy(Main("strata_puppet_noop_pending"), "job"),
             (std::map<std::string, double>{{"strata", 1}}));
-  EXPECT_EQ(ValuesBy("strata_hypervisor_cpus", "job"),
+  EXPECT_EQ(ValuesBy(Main("strata_hypervisor_cpus"), "job"),
             (std::map<std::string, double>{{"strata", kHostCpus}}));
-  EXPECT_EQ(ValuesBy("strata_cgroup_mode_info", "mode"),
+  EXPECT_EQ(ValuesBy(Main("strata_cgroup_mode_info"), "mode"),
             (std::map<std::string, double>{{"hybrid", 1}}));
   EXPECT_EQ(ValuesBy("strata_image_info", "image_version"),
             (std::map<std::string, double>{{"2026.11.0", 1}}));
@@ -362,23 +434,92 @@ TEST_F(ObservabilityE2eTest, PrometheusScrapesEveryCollectorOfTheStack) {
             (std::map<std::string, double>{
                 {"matching", 2}, {"missing", 1}, {"unexpected", 1}, {"version_differs", 1}}));
   // Throttled cgroups (static counters: the dashboard's rate ratio is 0/0 here).
-  EXPECT_EQ(ValuesBy("count(strata_cgroup_cpu_throttled_periods_total > 0)", ""),
-            (std::map<std::string, double>{{"", 3}}));
-  EXPECT_EQ(ValuesBy("strata_container_info", "name"),
+  EXPECT_EQ(
+      ValuesBy(absl::StrCat("count(", Main("strata_cgroup_cpu_throttled_periods_total"), " > 0)"),
+               ""),
+      (std::map<std::string, double>{{"", 3}}));
+  EXPECT_EQ(ValuesBy(Main("strata_container_info"), "name"),
             (std::map<std::string, double>{{"batch-worker", 1}, {"web-frontend", 1}}));
 }
 
 TEST_F(ObservabilityE2eTest, RecordingRulesGiveTheFixtureHypervisorsOvercommit) {
   if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
-  EXPECT_THAT(ValuesBy("strata:hypervisor_vcpu_overcommit:ratio", "scope"),
+  EXPECT_THAT(ValuesBy(Main("strata:hypervisor_vcpu_overcommit:ratio"), "scope"),
               ::testing::ElementsAre(
                   ::testing::Pair("defined", ::testing::DoubleEq(kDefinedVcpus / kHostCpus)),
                   ::testing::Pair("running", ::testing::DoubleEq(kRunningVcpus / kHostCpus))));
   EXPECT_THAT(
-      ValuesBy("strata:hypervisor_memory_overcommit:ratio", "scope"),
+      ValuesBy(Main("strata:hypervisor_memory_overcommit:ratio"), "scope"),
       ::testing::ElementsAre(
           ::testing::Pair("defined", ::testing::DoubleEq(kDefinedMemoryGiB / kHostMemoryGiB)),
           ::testing::Pair("running", ::testing::DoubleEq(kRunningMemoryGiB / kHostMemoryGiB))));
+}
+
+// The guest exporter joins its hypervisor's domain "test" through its DMI
+// UUID, across instances: one strata:vm_guest:info series (no domain of the
+// overcommitted XML has a guest here), and every strata:vm_* rule gives the
+// values of the two sides it joins.
+TEST_F(ObservabilityE2eTest, GuestJoinsItsDomainAcrossInstances) {
+  if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
+  // Both sides say what the join relies on.
+  EXPECT_EQ(ValuesBy(Of("strata_host_identity_info", *guest_target_), "uuid"),
+            (std::map<std::string, double>{{kGuestUuid, 1}}));
+  EXPECT_EQ(ValuesBy(Of("strata_domain_info", *hypervisor_target_), "uuid"),
+            (std::map<std::string, double>{{kGuestUuid, 1}}));
+  EXPECT_EQ(ValuesBy(Of("strata_host_virtualization_info", *guest_target_), "role"),
+            (std::map<std::string, double>{{"vm", 1}}));
+  EXPECT_EQ(ValuesBy(Of("strata_host_virtualization_info", *hypervisor_target_), "role"),
+            (std::map<std::string, double>{{"bare-metal", 1}}));
+
+  PromQueryResult info = prometheus_->Query("strata:vm_guest:info");
+  ASSERT_TRUE(info.ok) << info.error;
+  ASSERT_EQ(info.samples.size(), 1u) << info.body;
+  const std::map<std::string, std::string>& labels = info.samples[0].labels;
+  EXPECT_EQ(labels.at("domain"), "test");
+  EXPECT_EQ(labels.at("uuid"), kGuestUuid);
+  EXPECT_EQ(labels.at("instance"), *hypervisor_target_);
+  EXPECT_EQ(labels.at("guest_instance"), *guest_target_);
+  EXPECT_EQ(labels.at("job"), "strata");
+  EXPECT_EQ(info.samples[0].value, 1);
+
+  // One value of `promql` (a single series expected).
+  auto one = [](const std::string& promql) {
+    PromQueryResult result = prometheus_->Query(promql);
+    EXPECT_TRUE(result.ok) << promql << ": " << result.error;
+    EXPECT_EQ(result.samples.size(), 1u) << promql << ": " << result.body;
+    return result.samples.empty() ? -1.0 : result.samples[0].value;
+  };
+  const std::string domain =
+      absl::StrCat("{instance=\"", *hypervisor_target_, "\",domain=\"test\"}");
+  // Allocated: the domain's vCPUs and maximum memory, which the guest sees as
+  // its CPUs (2 in the fixture, as test:///default's domain has).
+  const double vcpus = one("strata:vm_cpu_allocated:cores");
+  EXPECT_EQ(vcpus, 2);
+  EXPECT_EQ(vcpus, one("strata_domain_vcpus" + domain));
+  EXPECT_EQ(vcpus, one(Of("strata_host_cpus", *guest_target_)));
+  EXPECT_EQ(one("strata:vm_memory_allocated:bytes"),
+            one("strata_domain_memory_maximum_bytes" + domain));
+  // Used as the host sees it: the domain's CPU time rate on the hypervisor.
+  EXPECT_GE(one("strata:vm_cpu_used_host:cores"), 0);
+  // Used as the guest sees it: its own kernel's counters (a static capture, so
+  // no CPU; memory is MemTotal - MemAvailable = 1840284 - 1280504 kB).
+  EXPECT_EQ(one("strata:vm_cpu_used_guest:cores"), 0);
+  EXPECT_EQ(one("strata:vm_memory_used_guest:bytes"), (1840284.0 - 1280504.0) * 1024);
+  EXPECT_EQ(one("strata:vm_memory_used_guest:bytes"),
+            one(Of("strata:host_memory_used:bytes", *guest_target_)));
+  EXPECT_EQ(one("strata:vm_cpu_steal_guest:cores"), 0);
+  // The containers' commitment inside the guest, against the vCPUs behind it.
+  const double committed = one(
+      absl::StrCat("sum(strata_cgroup_committed_cpu_cores{instance=\"", *guest_target_, "\"})"));
+  EXPECT_GT(committed, 0);
+  EXPECT_EQ(one("strata:vm_container_cpu_committed:cores"), committed);
+  EXPECT_DOUBLE_EQ(one("strata:vm_container_cpu_commitment:ratio"), committed / vcpus);
+  // Right-sizing of the joined VM: memory maximum minus what the guest used.
+  EXPECT_EQ(one("strata:vm_memory_idle:bytes"),
+            one("strata_domain_memory_maximum_bytes" + domain) - (1840284.0 - 1280504.0) * 1024);
+  // Physical idle: only the bare-metal hypervisor counts.
+  EXPECT_EQ(one("strata:cluster_physical_cpu_idle:cores"),
+            one(Of("strata:host_cpu_idle:cores", *hypervisor_target_)));
 }
 
 // Every recording rule gives at least one series, except the documented ones.
@@ -459,6 +600,11 @@ TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
     }
     if (name == "HypervisorVCPUOvercommitHigh") {
       EXPECT_DOUBLE_EQ(alert.value, kRunningVcpus / kHostCpus);
+    }
+    // test:///default gives its running domain more memory than its node has.
+    if (name == "HypervisorMemoryOvercommitHigh" &&
+        alert.labels.at("instance") == *hypervisor_target_) {
+      continue;
     }
     if (expected.count(name)) {
       EXPECT_EQ(alert.labels.at("instance"), *target_) << name;
@@ -544,9 +690,10 @@ TEST_F(ObservabilityE2eTest, DashboardRendererReportsBrokenPanels) {
                                    "\"cpus\" matches no field"));
   EXPECT_THAT(result.output,
               ::testing::HasSubstr("broken/Shows the metric name: table shows a __name__ column"));
+  // Two hypervisors: the stack's and the guest's (test:///default).
   EXPECT_THAT(result.output,
               ::testing::HasSubstr("broken/Legend without its label: target A: legend names "
-                                   "{{domain}}, which 1 series lack"));
+                                   "{{domain}}, which 2 series lack"));
   EXPECT_THAT(result.output, ::testing::HasSubstr("5 panels rendered, 7 problem(s)"));
 }
 

@@ -137,6 +137,11 @@ std::string PrometheusServer::log() const {
 
 bool PrometheusServer::Start(const std::string& target, const std::vector<std::string>& rule_files,
                              absl::Duration timeout) {
+  return Start(std::vector<std::string>{target}, rule_files, timeout);
+}
+
+bool PrometheusServer::Start(const std::vector<std::string>& targets,
+                             const std::vector<std::string>& rule_files, absl::Duration timeout) {
   Stop();
   const std::string binary = FindExecutable("prometheus");
   if (binary.empty()) {
@@ -151,6 +156,8 @@ bool PrometheusServer::Start(const std::string& target, const std::vector<std::s
   dir_ = dir_template;
   std::vector<std::string> quoted_rules;
   for (const std::string& file : rule_files) quoted_rules.push_back(Quoted(file));
+  std::vector<std::string> quoted_targets;
+  for (const std::string& target : targets) quoted_targets.push_back(Quoted(target));
   const std::string config = absl::StrCat(
       "global:\n"
       "  scrape_interval: 1s\n"
@@ -163,7 +170,7 @@ bool PrometheusServer::Start(const std::string& target, const std::vector<std::s
       "  - job_name: strata\n"
       "    static_configs:\n"
       "      - targets: [",
-      Quoted(target), "]\n");
+      absl::StrJoin(quoted_targets, ", "), "]\n");
   std::ofstream(dir_ + "/prometheus.yml") << config;
 
   const absl::Time deadline = absl::Now() + timeout;

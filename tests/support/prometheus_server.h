@@ -1,5 +1,5 @@
 // Runs Debian's real `prometheus` binary on loopback for end-to-end tests of
-// the alerting rules and dashboards: one job "strata" scraping a given target
+// the alerting rules and dashboards: one job "strata" scraping the given targets
 // every second, rule files evaluated every second, a throw-away TSDB in a
 // temporary directory. Queries go through Prometheus' HTTP API. The server is
 // stopped (SIGTERM, then SIGKILL) when the object goes, and is killed by the
@@ -58,6 +58,9 @@ class PrometheusServer {
   // Retries with another free port when the one picked was taken meanwhile.
   // Returns false when it could not start; log() then says why.
   bool Start(const std::string& target, const std::vector<std::string>& rule_files,
+             absl::Duration timeout = absl::Seconds(20));
+  // The same with several targets, all in job "strata" (each its own instance).
+  bool Start(const std::vector<std::string>& targets, const std::vector<std::string>& rule_files,
              absl::Duration timeout = absl::Seconds(20));
 
   // SIGTERM, up to 5 s for a clean exit, then SIGKILL; removes the temp dir.

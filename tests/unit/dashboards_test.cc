@@ -51,6 +51,7 @@ const std::map<std::string, std::string>& ExpectedUids() {
       {"cgroups.json", "strata-cgroups"},
       {"hypervisor.json", "strata-hypervisor"},
       {"convergence.json", "strata-convergence"},
+      {"density.json", "strata-density"},
   };
   return *uids;
 }
