@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "tests/support/cgroup_collect.h"
 #include "tests/support/exposition.h"
 #include "tests/support/fake_host_fs.h"
 
@@ -54,13 +55,8 @@ class FakeHost {
   }
 
   std::pair<absl::Status, std::string> Collect(CgroupCollectorOptions options = {}) {
-    options.docker_socket = "";
-    CollectorContext context{fs_, logger_};
-    auto collector = NewCgroupCollector(context, options);
-    EXPECT_TRUE(collector.ok()) << collector.status();
-    std::vector<prometheus::MetricFamily> families;
-    absl::Status status = (*collector)->Collect(families);
-    return {status, prometheus::TextSerializer().Serialize(families)};
+    testing::CgroupCollection c = testing::CollectCgroupsOnce(fs_, logger_, options);
+    return {c.status, c.text};
   }
 
   FakeHostFs fs_;

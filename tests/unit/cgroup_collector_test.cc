@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "tests/support/cgroup_collect.h"
+#include "tests/support/collector_test_base.h"
 #include "tests/support/exposition.h"
 #include "tests/support/fake_host_fs.h"
 
@@ -54,13 +56,8 @@ struct V2Host {
 
   // Runs one collection; returns the status and the exposition text.
   std::pair<absl::Status, std::string> Collect(CgroupCollectorOptions options = {}) {
-    options.docker_socket = "";
-    CollectorContext context{fs_, logger_};
-    auto collector = NewCgroupCollector(context, options);
-    EXPECT_TRUE(collector.ok()) << collector.status();
-    std::vector<prometheus::MetricFamily> families;
-    absl::Status status = (*collector)->Collect(families);
-    return {status, prometheus::TextSerializer().Serialize(families)};
+    testing::CgroupCollection c = testing::CollectCgroupsOnce(fs_, logger_, options);
+    return {c.status, c.text};
   }
 
   FakeHostFs fs_;
@@ -153,9 +150,7 @@ TEST_F(CgroupCollectorTest, TheEngineSocketPathResolvesItsLinksBelowTheRootfs) {
   ASSERT_EQ(listen(listener, 4), 0);
 
   const std::string expected = std::filesystem::canonical(rootfs / "run").string() + "/docker.sock";
-  HostPaths paths;
-  paths.rootfs = rootfs.string();
-  std::unique_ptr<HostFs> real = NewRealHostFs(paths);
+  std::unique_ptr<HostFs> real = testing::RealHostFsWithRootfs(rootfs);
   testing::RootfsFromElsewhere host(fs_, *real);
   CgroupCollectorOptions options;
   options.docker_socket = "/var/run/docker.sock";

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "tests/support/cgroup_collect.h"
 #include "tests/support/exposition.h"
 #include "tests/support/fake_host_fs.h"
 
@@ -25,18 +26,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::SampleValue;
 
-struct Result {
-  absl::Status status;
-  std::string text;
-};
+using Result = testing::CgroupCollection;
 
 Result CollectOnce(const HostFs& fs, const Logger& logger, CgroupCollectorOptions options = {}) {
-  options.docker_socket = "";
-  auto collector = NewCgroupCollector({fs, logger}, options);
-  EXPECT_TRUE(collector.ok()) << collector.status();
-  std::vector<prometheus::MetricFamily> families;
-  absl::Status status = (*collector)->Collect(families);
-  return {status, prometheus::TextSerializer().Serialize(families)};
+  return testing::CollectCgroupsOnce(fs, logger, options);
 }
 
 std::string Series(const std::string& metric, const std::string& cgroup,
