@@ -56,10 +56,11 @@ std::string DomainName(absl::string_view unescaped, absl::string_view driver_pre
 std::string SystemdUnescape(absl::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
+    uint32_t value = 0;
+    // The two digits are checked first: SimpleHexAtoi would also take "+f".
     if (text[i] == '\\' && i + 3 < text.size() && text[i + 1] == 'x' &&
-        absl::ascii_isxdigit(text[i + 2]) && absl::ascii_isxdigit(text[i + 3])) {
-      uint32_t value = 0;
-      absl::SimpleHexAtoi(text.substr(i + 2, 2), &value);
+        absl::ascii_isxdigit(text[i + 2]) && absl::ascii_isxdigit(text[i + 3]) &&
+        absl::SimpleHexAtoi(text.substr(i + 2, 2), &value)) {
       out += static_cast<char>(value);
       i += 3;
     } else {

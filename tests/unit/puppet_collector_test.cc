@@ -459,7 +459,9 @@ std::vector<std::pair<std::string, std::string>> HostileYaml() {
 }
 
 TEST(PuppetHostileYaml, RefusedWithAClearErrorInBoundedMemory) {
-  for (const auto& [name, text] : HostileYaml()) {
+  for (const auto& hostile : HostileYaml()) {
+    const std::string& name = hostile.first;
+    const std::string& text = hostile.second;  // a lambda cannot capture a binding in C++17
     SCOPED_TRACE(name);
     absl::StatusOr<PuppetSummary> summary;
     absl::StatusOr<PuppetReportHead> head;
