@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Runs the exporter with only the capabilities deploy/strata_exporter.service
-# keeps (its CapabilityBoundingSet), without new privileges, as root, and
-# checks every default collector still succeeds on this host:
+# Runs the exporter as deploy/strata_exporter.service does: as a user other
+# than root with the unit's AmbientCapabilities, only its
+# CapabilityBoundingSet, without new privileges, and checks every default
+# collector still succeeds on this host:
 #   check_unit_capabilities.sh EXPORTER UNIT_FILE
 # systemd is not PID 1 on the CI machines, so the unit itself cannot be
-# started; setpriv applies the same capability bound to the same binary.
+# started; setpriv applies the same user and capabilities to the same binary.
+# The unit's user is made by the Debian package; where it does not exist,
+# nobody stands in for it (any unprivileged user is the same to the kernel).
 set -euo pipefail
 exporter=${1:?usage: check_unit_capabilities.sh EXPORTER UNIT_FILE}
 unit=${2:?usage: check_unit_capabilities.sh EXPORTER UNIT_FILE}
 
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
 [[ -n "$caps" ]] || { echo "no CapabilityBoundingSet in $unit" >&2; exit 1; }
+ambient_caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit")
+[[ "$ambient_caps" == "$caps" ]] ||
+  { echo "AmbientCapabilities ($ambient_caps) differ from CapabilityBoundingSet ($caps)" >&2; exit 1; }
+user=$(sed -n 's/^User=//p' "$unit")
+[[ -n "$user" && "$user" != root ]] || { echo "$unit runs as root" >&2; exit 1; }
+getent passwd "$user" >/dev/null || user=nobody
 bound="-all"
 for cap in $caps; do
   cap=${cap#CAP_}
@@ -19,7 +28,8 @@ done
 
 log=$(mktemp)
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-setpriv --bounding-set="$bound" --inh-caps=-all --no-new-privs \
+setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+  --inh-caps="$bound" --ambient-caps="$bound" --bounding-set="$bound" --no-new-privs \
   "$exporter" --web.listen-address=127.0.0.1:0 2>"$log" &
 pid=$!
 port=""
@@ -32,7 +42,9 @@ done
 
 # The bound really applies to the running exporter.
 grep -q "^CapBnd:" "/proc/$pid/status"
-echo "capability bound of the exporter: $(sed -n 's/^CapBnd:\t//p' "/proc/$pid/status") ($caps)"
+echo "exporter as $user: uid $(sed -n 's/^Uid:\t\([0-9]*\).*/\1/p' "/proc/$pid/status"), effective" \
+  "capabilities $(sed -n 's/^CapEff:\t//p' "/proc/$pid/status"), bound" \
+  "$(sed -n 's/^CapBnd:\t//p' "/proc/$pid/status") ($caps)"
 
 metrics=$(curl -sf "http://127.0.0.1:$port/metrics")
 failed=$(grep '^strata_scrape_collector_success{' <<<"$metrics" | grep ' 0$' || true)
