@@ -208,6 +208,13 @@ function(cfg)
               description='Drifted paths in the configuration trees of each container (at most ' +
                           '--collector.cgroup.drift-max-paths per container).',
               options=g.tableOptions,
-              transformations=g.labelTable(['instance', 'name', 'image', 'path', 'kind', 'id', 'job'])),
+              // A product has no __name__, so not g.labelTable.
+              transformations=[{
+                id: 'organize',
+                options: {
+                  excludeByName: { Time: true, Value: true },
+                  indexByName: { instance: 0, name: 1, image: 2, path: 3, kind: 4, id: 5, job: 6 },
+                },
+              }]),
     ],
   )

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -372,7 +374,9 @@ TEST_F(CgroupPodmanTest, DriftFromTheImageIsWhatPodmanDiffSays) {
   std::optional<double> started_at = SampleValue(
       body, absl::StrCat("strata_container_started_timestamp_seconds{id=\"", short_id_, "\"}"));
   ASSERT_TRUE(started_at.has_value()) << LinesWith(body, short_id_);
-  EXPECT_EQ(std::floor(*started_at), std::stod(started.value));
+  double started_unix = 0;
+  ASSERT_TRUE(absl::SimpleAtod(started.value, &started_unix)) << started.value;
+  EXPECT_EQ(std::floor(*started_at), started_unix);
   PodmanResult image_created =
       sandbox_.Podman({"image", "inspect", "--format", "{{.Created.Unix}}", PodmanSandbox::kImage});
   ASSERT_TRUE(image_created.ok()) << image_created.error;
@@ -380,9 +384,13 @@ TEST_F(CgroupPodmanTest, DriftFromTheImageIsWhatPodmanDiffSays) {
       body,
       absl::StrCat("strata_container_image_created_timestamp_seconds{id=\"", short_id_, "\"}"));
   ASSERT_TRUE(image_at.has_value()) << LinesWith(body, short_id_);
-  EXPECT_EQ(std::floor(*image_at),
-            std::stod(image_created.value.substr(image_created.value.find_last_of('\n') + 1)));
-  std::cerr << "first scrape with drift: " << took << "\n";
+  double image_unix = 0;
+  const std::string image_text(absl::StripAsciiWhitespace(image_created.value));
+  ASSERT_TRUE(absl::SimpleAtod(image_text.substr(image_text.find_last_of('\n') + 1), &image_unix))
+      << image_created.value;
+  EXPECT_EQ(std::floor(*image_at), image_unix);
+  std::cerr << "first scrape with drift: " << took
+            << "; podman diff: " << ::testing::PrintToString(diff) << "\n";
 
   // Within the interval a second scrape asks the engine nothing new: the
   // computation time stays.

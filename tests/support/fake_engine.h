@@ -17,13 +17,13 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 
 namespace strata::testing {
 
@@ -65,17 +65,17 @@ class FakeEngine {
 
   // Answers GET `path` with 200 and `body`.
   void Route(const std::string& path, std::string body) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     routes_[path] = {"200 OK", std::move(body)};
   }
   // Answers GET `path` with `status_line` ("500 Internal Server Error") and `body`.
   void RouteStatus(const std::string& path, std::string status_line, std::string body) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     routes_[path] = {std::move(status_line), std::move(body)};
   }
   // Reads requests for `path` and never answers (until destroyed).
   void Hang(const std::string& path) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     hung_.push_back(path);
   }
 
@@ -83,7 +83,7 @@ class FakeEngine {
   const std::string& path() const { return path_; }
   // The paths asked for, in order.
   std::vector<std::string> requests() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
 
@@ -111,7 +111,7 @@ class FakeEngine {
       std::string response;
       bool hang = false;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(path);
         for (const std::string& hung : hung_) hang |= hung == path;
         auto it = routes_.find(path);
@@ -146,10 +146,10 @@ class FakeEngine {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::vector<int> held_;  // only the server thread touches it until it is joined
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::pair<std::string, std::string>> routes_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> hung_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // guards the three below
+  std::map<std::string, std::pair<std::string, std::string>> routes_;
+  std::vector<std::string> hung_;
+  std::vector<std::string> requests_;
 };
 
 }  // namespace strata::testing
