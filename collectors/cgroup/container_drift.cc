@@ -168,7 +168,9 @@ class ChangesHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ch
     ++drift_.drift_prefix_paths;
     // Keep the first max_paths in byte order, whatever order the engine
     // lists them in, so the same drift gives the same series every time.
-    if (rules_.max_paths <= 0) {
+    // A path the engine lists twice is listed once; the repeat counts as
+    // left out, so that paths plus skipped stays the drift under the prefixes.
+    if (rules_.max_paths <= 0 || kept_.count(DriftedPath{path_, kind_}) > 0) {
       ++drift_.skipped;
       return;
     }

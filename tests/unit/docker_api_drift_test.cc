@@ -71,6 +71,27 @@ TEST(ParseContainerChanges, ReadsTheDockerDocsExample) {
   EXPECT_EQ(drift.skipped, 0);
 }
 
+// Captured from Podman 4.3.1's compatible API on a container of the test
+// image after one file under /etc was changed, one added, one deleted, and
+// files written in /tmp and /var/log; podman-4.3.1-container-diff.txt is
+// `podman diff` of the same container.
+TEST(ParseContainerChanges, ReadsPodmansAnswerAsPodmanDiffListsIt) {
+  ContainerDrift drift = ParseOk(ReadFixture("podman-4.3.1-container-changes.json"));
+  EXPECT_EQ(drift.modified, 3);  // /etc, /etc/strata, /etc/strata/app.conf
+  EXPECT_EQ(drift.added, 1);
+  EXPECT_EQ(drift.deleted, 1);
+  EXPECT_EQ(drift.expected, 5);  // /tmp, /tmp/scratch, /var, /var/log, /var/log/app.log
+  int diff_lines = 0;
+  std::istringstream diff(ReadFixture("podman-4.3.1-container-diff.txt"));
+  for (std::string line; std::getline(diff, line);) diff_lines += !line.empty();
+  EXPECT_EQ(drift.modified + drift.added + drift.deleted + drift.expected, diff_lines);
+  EXPECT_THAT(drift.paths, ElementsAre(DriftedPath{"/etc", ChangeKind::kModified},
+                                       DriftedPath{"/etc/strata", ChangeKind::kModified},
+                                       DriftedPath{"/etc/strata/added.conf", ChangeKind::kAdded},
+                                       DriftedPath{"/etc/strata/app.conf", ChangeKind::kModified},
+                                       DriftedPath{"/etc/strata/old.conf", ChangeKind::kDeleted}));
+}
+
 TEST(ParseContainerChanges, NullAndEmptyMeanNoChange) {
   for (const char* json : {"null", "[]", " [ ] \n"}) {
     SCOPED_TRACE(json);
@@ -120,6 +141,17 @@ TEST(ParseContainerChanges, KeepsTheFirstPathsInByteOrderWhateverTheEngineOrder)
   drift = ParseOk(json, rules);
   EXPECT_THAT(drift.paths, IsEmpty());
   EXPECT_EQ(drift.skipped, 4);
+}
+
+// Found by the container_changes fuzz target: a path listed twice was kept
+// once but counted twice, so paths plus skipped no longer added up.
+TEST(ParseContainerChanges, APathListedTwiceIsKeptOnceAndTheRepeatCountedAsSkipped) {
+  ContainerDrift drift = ParseOk(absl::StrCat("[", Change("/etc/a", 0), ",", Change("/etc/b", 1),
+                                              ",", Change("/etc/a", 1), "]"));
+  EXPECT_EQ(drift.drift_prefix_paths, 3);
+  EXPECT_THAT(drift.paths, ElementsAre(DriftedPath{"/etc/a", ChangeKind::kModified},
+                                       DriftedPath{"/etc/b", ChangeKind::kAdded}));
+  EXPECT_EQ(drift.skipped, 1);
 }
 
 TEST(ParseContainerChanges, IgnoresOtherMembersHoweverDeep) {
@@ -203,6 +235,19 @@ TEST(ParseContainerStartedAt, ReadsStateStartedAt) {
   ASSERT_TRUE(started.ok()) << started.status();
   ASSERT_TRUE(started->has_value());
   EXPECT_DOUBLE_EQ(**started, 1578301679.461876391);  // 2020-01-06T09:07:59.461876391Z
+}
+
+TEST(ParseContainerStartedAt, ReadsPodmansAnswer) {
+  absl::StatusOr<std::optional<double>> started =
+      ParseContainerStartedAt(ReadFixture("podman-4.3.1-container-inspect.json"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(started->has_value());
+  EXPECT_DOUBLE_EQ(**started, 1796339185.540835119);  // 2026-12-03T23:06:25.540835119Z
+  absl::StatusOr<std::optional<double>> created =
+      ParseImageCreated(ReadFixture("podman-4.3.1-image-inspect.json"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(created->has_value());
+  EXPECT_DOUBLE_EQ(**created, 1796339183.371120298);  // 2026-12-03T23:06:23.371120298Z
 }
 
 TEST(ParseContainerStartedAt, NeverStartedOrAbsentIsNone) {
