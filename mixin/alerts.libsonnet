@@ -132,6 +132,41 @@ local promql = import 'lib/promql.libsonnet';
             '{{ $value }} distinct versions of image {{ $labels.image_id }} are running across the fleet.',
           ),
 
+          // ------------------------------------------------------------------ containers and their images
+          // Distinct builds (image ids) of one repository running across the
+          // cluster's containers. Recorded series: no job label.
+          alert(
+            'ContainerImageSprawl',
+            'strata:container_image_digests:count > %s' %
+            n(cfg.alerts.ContainerImageSprawl.digests),
+            'Too many builds of container image {{ $labels.repository }} are running.',
+            '{{ $value }} distinct builds (image ids) of {{ $labels.repository }} run in containers across the fleet: the same software at different versions and patch levels. info: a clean-up to plan, not an outage.',
+          ),
+          alert(
+            'ContainerImageTooOld',
+            |||
+              (time() - strata_container_image_created_timestamp_seconds%(s)s > %(seconds)s)
+                * on(%(on)s) group_left(name, image)
+              strata_container_info%(s)s
+            ||| % {
+              s: sel(),
+              seconds: n(cfg.alerts.ContainerImageTooOld.seconds),
+              on: hostAnd(['id']),
+            },
+            'Container {{ $labels.name }} on {{ $labels.instance }} runs an old image.',
+            'Container {{ $labels.name }} on {{ $labels.instance }} runs {{ $labels.image }}, built {{ $value | humanizeDuration }} ago: it misses every fix since. info: rebuild and redeploy when convenient; nothing is down.',
+          ),
+          alert(
+            'ContainerDriftedFromImage',
+            |||
+              (strata_container_drift_watched_paths%(s)s > 0)
+                * on(%(on)s) group_left(name, image)
+              strata_container_info%(s)s
+            ||| % { s: sel(), on: hostAnd(['id']) },
+            'Container {{ $labels.name }} on {{ $labels.instance }} has drifted from its image.',
+            '{{ $value }} path(s) in the configuration trees of container {{ $labels.name }} ({{ $labels.image }}) on {{ $labels.instance }} differ from its image: changed by hand or by the software inside, unreviewed, and undone by the next redeploy. warning, not critical: it pages only where the mixin is configured so, for containers that must be immutable.',
+          ),
+
           // ------------------------------------------------------------------ hypervisors
           alert(
             'HypervisorVCPUOvercommitHigh',

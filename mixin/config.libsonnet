@@ -76,6 +76,18 @@
       PackageBaselineDrift: { 'for': '1h', severity: 'warning' },
       // Distinct versions per image and cluster.
       ImageSprawl: { 'for': '6h', severity: 'info', versions: 3 },
+      // Distinct image ids (builds) running per container image repository
+      // and cluster: "one repository, six builds in production".
+      ContainerImageSprawl: { 'for': '6h', severity: 'info', digests: 3 },
+      // Seconds since the image a running container runs was built.
+      ContainerImageTooOld: { 'for': '1h', severity: 'info', seconds: 90 * 86400 },
+      // A container whose configuration trees (the exporter's
+      // --collector.cgroup.drift-paths, /etc by default) differ from its
+      // image. warning, not critical: the change is unreviewed and the next
+      // redeploy silently undoes it, but nothing is down. Where containers
+      // must be immutable (a regulated environment) and drift is an incident,
+      // override the severity to critical.
+      ContainerDriftedFromImage: { 'for': '15m', severity: 'warning' },
       // vCPUs of running domains per host CPU.
       HypervisorVCPUOvercommitHigh: { 'for': '15m', severity: 'warning', threshold: 4 },
       // Maximum memory of running domains per byte of host memory.

@@ -356,6 +356,46 @@ local promql = import 'lib/promql.libsonnet';
                   '(strata_image_info%s))' % sel(['image_version!=""']),
           },
 
+          // --- Container image sprawl and drift, per cluster ---
+          // Each running container with the repository of its image: the
+          // reference without tag and digest ("registry:5000/team/app:1.2@sha256:..."
+          // is "registry:5000/team/app"); image_id is the build it runs.
+          {
+            record: 'strata:container_image:info',
+            expr: 'label_replace(strata_container_info%s, "repository", "$1", "image", "%s")' %
+                  [sel(), '(.+?)(?::[^:/@]+)?(?:@.+)?'],
+          },
+          // Containers and hosts running each build of each repository.
+          {
+            record: 'strata:container_image_digest_containers:count',
+            expr: promql.aggregate('count', clusters + ['repository', 'image_id']) +
+                  '(strata:container_image:info)',
+          },
+          {
+            record: 'strata:container_image_digest_hosts:count',
+            expr: promql.aggregate('count', clusters + ['repository', 'image_id']) + '(' +
+                  promql.aggregate('count', promql.hostLabels(cfg, ['repository', 'image_id'])) +
+                  '(strata:container_image:info))',
+          },
+          // Distinct builds running per repository, and distinct images in all.
+          {
+            record: 'strata:container_image_digests:count',
+            expr: promql.aggregate('count', clusters + ['repository']) +
+                  '(strata:container_image_digest_containers:count)',
+          },
+          {
+            record: 'strata:container_images:count',
+            expr: promql.aggregate('count', clusters) + '(' +
+                  promql.aggregate('count', clusters + ['image_id']) +
+                  '(strata:container_image:info))',
+          },
+          // Containers whose configuration trees drifted from their image.
+          {
+            record: 'strata:containers_drifted:count',
+            expr: promql.aggregate('count', clusters) +
+                  '(strata_container_drift_watched_paths%s > 0)' % sel(),
+          },
+
           // --- Convergence health per tool and cluster ---
           {
             record: 'strata:convergence_success:ratio',

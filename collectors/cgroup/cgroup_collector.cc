@@ -18,6 +18,7 @@
 #include "base/user_pattern.h"
 #include "collectors/cgroup/cgroup_metrics.h"
 #include "collectors/cgroup/cgroup_stats.h"
+#include "collectors/cgroup/container_details.h"
 #include "collectors/cgroup/docker_api.h"
 #include "collectors/cgroup/host_commitment.h"
 #include "collectors/cgroup/identity.h"
@@ -99,6 +100,7 @@ class CgroupCollector : public Collector {
   const std::unique_ptr<const RE2> exclude_;
   DeviceNames devices_;
   std::unique_ptr<ContainerMetadataCache> engine_;
+  std::unique_ptr<ContainerDetailsCache> details_;
   bool logged_no_socket_ = false;
   std::optional<CgroupNetwork> network_;  // unset with --no-collector.cgroup.network
 };
@@ -268,7 +270,7 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
   logged_no_socket_ = false;
   if (engine_ == nullptr) {
     engine_ = std::make_unique<ContainerMetadataCache>(
-        NewDockerApiLister(*std::move(socket_path), options_.docker_timeout), absl::Seconds(30),
+        NewDockerApiLister(*socket_path, options_.docker_timeout), absl::Seconds(30),
         options_.docker_refresh_interval);
   }
   std::set<std::string> ids;
@@ -276,9 +278,35 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
     if (!cgroup.identity.container_id.empty()) ids.insert(cgroup.identity.container_id);
   }
   absl::Status status = engine_->Refresh(ids);
+  if (details_ == nullptr) {
+    ContainerDetailsOptions details_options;
+    details_options.drift = options_.drift;
+    details_options.rules.drift_prefixes = options_.drift_paths;
+    details_options.rules.expected_prefixes = options_.drift_expected_paths;
+    details_options.rules.max_paths = options_.drift_max_paths;
+    details_options.interval = options_.drift_interval;
+    details_options.budget = options_.drift_timeout;
+    details_ = std::make_unique<ContainerDetailsCache>(NewDockerApiClient(*socket_path),
+                                                       std::move(details_options));
+  }
+  // An engine that did not answer the listing is not asked about each
+  // container too: the scrape would wait for it twice.
+  if (status.ok()) {
+    std::vector<std::pair<std::string, std::string>> listed;
+    for (const std::string& id : ids) {
+      if (const EngineContainer* container = engine_->Find(id)) {
+        listed.push_back({id, container->image_id});
+      }
+    }
+    status.Update(details_->Refresh(listed));
+  }
 
   FamilyBuilder info(m::kContainerInfo);
   FamilyBuilder created(m::kContainerCreated);
+  FamilyBuilder started(m::kContainerStarted), image_created(m::kContainerImageCreated),
+      drift_paths(m::kContainerDriftPaths), expected_paths(m::kContainerDriftExpectedPaths),
+      watched_paths(m::kContainerDriftWatchedPaths), path_info(m::kContainerDriftPathInfo),
+      skipped_paths(m::kContainerDriftSkippedPaths), computed(m::kContainerDriftComputed);
   std::set<std::string> reported;
   for (ReportedCgroup& cgroup : cgroups) {
     const EngineContainer* container = engine_->Find(cgroup.identity.container_id);
@@ -294,11 +322,47 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
     info.AddWithExtraLabels(
         1, {cgroup.identity.id, container->name, container->image, container->image_id}, labels);
     created.Add(container->created_seconds, {cgroup.identity.id});
+    const ContainerDetails* details = details_->Find(container->id);
+    if (details == nullptr) continue;
+    const std::string& id = cgroup.identity.id;
+    if (details->started_seconds) started.Add(*details->started_seconds, {id});
+    if (details->image_created_seconds) image_created.Add(*details->image_created_seconds, {id});
+    if (!details->drift) continue;
+    const ContainerDrift& drift = *details->drift;
+    drift_paths.Add(drift.modified, {id, "modified"})
+        .Add(drift.added, {id, "added"})
+        .Add(drift.deleted, {id, "deleted"});
+    expected_paths.Add(drift.expected, {id});
+    watched_paths.Add(drift.drift_prefix_paths, {id});
+    for (const DriftedPath& path : drift.paths) {
+      path_info.Add(1, {id, path.path, ChangeKindName(path.kind)});
+    }
+    skipped_paths.Add(drift.skipped, {id});
+    computed.Add(absl::ToDoubleSeconds(details->drift_computed_at - absl::UnixEpoch()), {id});
   }
-  info.EmitTo(out);
-  created.EmitTo(out);
+  for (FamilyBuilder* family :
+       {&info, &created, &started, &image_created, &drift_paths, &expected_paths, &watched_paths,
+        &path_info, &skipped_paths, &computed}) {
+    family->EmitTo(out);
+  }
   return status;
 #endif
+}
+
+[[maybe_unused]] void AddDurationOption(CLI::App& app, const std::string& name,
+                                        absl::Duration& target, const std::string& help,
+                                        const std::string& default_text) {
+  app.add_option_function<std::string>(
+         name,
+         [&target, name](const std::string& text) {
+           absl::Duration parsed;
+           if (!absl::ParseDuration(text, &parsed) || parsed < absl::ZeroDuration()) {
+             throw CLI::ValidationError(name, "\"" + text + "\" is not a duration of 0s or more");
+           }
+           target = parsed;
+         },
+         help)
+      ->default_str(default_text);
 }
 
 void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
@@ -352,6 +416,33 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
          "Longest time the engine's container list (names, images, labels) is kept while the "
          "set of containers stays the same, so renames show within it; 0s asks on every scrape.")
       ->default_str("1m");
+  app.add_flag("--collector.cgroup.drift,!--no-collector.cgroup.drift", options.drift,
+               "Ask the engine how far each container's file system has drifted from its image "
+               "(GET /containers/{id}/changes) (default: on).");
+  AddDurationOption(app, "--collector.cgroup.drift-interval", options.drift_interval,
+                    "Least time between two drift and start-time computations for one "
+                    "container; scrapes in between serve the last answer.",
+                    "5m");
+  AddDurationOption(app, "--collector.cgroup.drift-timeout", options.drift_timeout,
+                    "Most time one scrape spends asking the engine for containers' drift, start "
+                    "and image times; containers left over keep their last answer and are asked "
+                    "first next time. Keep it well under --scrape.timeout.",
+                    "2s");
+  app.add_option("--collector.cgroup.drift-paths", options.drift_paths,
+                 "Path prefixes whose drifted paths are listed in "
+                 "strata_container_drift_path_info; comma-separated.")
+      ->delimiter(',')
+      ->default_str("/etc");
+  app.add_option("--collector.cgroup.drift-expected-paths", options.drift_expected_paths,
+                 "Path prefixes expected to change in a running container, whose changes are "
+                 "not drift; comma-separated.")
+      ->delimiter(',')
+      ->default_str(absl::StrJoin(DriftRules().expected_prefixes, ","));
+  app.add_option("--collector.cgroup.drift-max-paths", options.drift_max_paths,
+                 "Most drifted paths listed per container; the rest are counted in "
+                 "strata_container_drift_skipped_paths.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
 #endif
 }
 
@@ -365,6 +456,16 @@ absl::StatusOr<std::unique_ptr<Collector>> NewCgroupCollector(
   absl::StatusOr<std::unique_ptr<const RE2>> exclude =
       CompileUserPattern("--collector.cgroup.path-exclude", options.path_exclude);
   if (!exclude.ok()) return exclude.status();
+  for (const auto& [flag, prefixes] :
+       {std::pair{"--collector.cgroup.drift-paths", &options.drift_paths},
+        std::pair{"--collector.cgroup.drift-expected-paths", &options.drift_expected_paths}}) {
+    for (const std::string& prefix : *prefixes) {
+      if (prefix.empty() || prefix.front() != '/') {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, ": \"", prefix, "\" is not an absolute path"));
+      }
+    }
+  }
   return std::make_unique<CgroupCollector>(context, options, *std::move(include),
                                            *std::move(exclude));
 }
@@ -414,6 +515,12 @@ std::vector<const MetricSpec*> CgroupMetricSpecs() {
   if (STRATA_WITH_DOCKER_API) {  // only the engine names containers
     specs.push_back(&m::kContainerInfo);
     specs.push_back(&m::kContainerCreated);
+    for (const MetricSpec* spec : {&m::kContainerStarted, &m::kContainerImageCreated,
+                                   &m::kContainerDriftPaths, &m::kContainerDriftExpectedPaths,
+                                   &m::kContainerDriftWatchedPaths, &m::kContainerDriftPathInfo,
+                                   &m::kContainerDriftSkippedPaths, &m::kContainerDriftComputed}) {
+      specs.push_back(spec);
+    }
   }
   return specs;
 }

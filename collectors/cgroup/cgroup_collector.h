@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "collectors/cgroup/container_drift.h"
 #include "collectors/collector.h"
 
 namespace strata {
@@ -25,6 +26,14 @@ struct CgroupCollectorOptions {
   absl::Duration docker_timeout = absl::Seconds(2);
   // Longest time the engine's answer is kept while the containers stay the same.
   absl::Duration docker_refresh_interval = absl::Minutes(1);
+  // Per-container details from the engine: start time, image build time and
+  // drift from the image (container_details.h).
+  bool drift = true;
+  absl::Duration drift_interval = absl::Minutes(5);
+  absl::Duration drift_timeout = absl::Seconds(2);
+  std::vector<std::string> drift_paths = {"/etc"};
+  std::vector<std::string> drift_expected_paths = DriftRules().expected_prefixes;
+  int drift_max_paths = 20;
   // Network I/O of containers and pods with a namespace of their own (network.h).
   bool network = true;
   int network_max_interfaces = 64;

@@ -232,6 +232,66 @@ inline constexpr MetricSpec kContainerCreated{
     {"id"},
     "Docker Engine API GET /containers/json"};
 
+inline constexpr MetricSpec kContainerStarted{
+    "strata_container_started_timestamp_seconds",
+    MetricType::Gauge,
+    "When the container last started, in seconds since the epoch.",
+    {"id"},
+    "Docker Engine API GET /containers/{id}/json State.StartedAt"};
+inline constexpr MetricSpec kContainerImageCreated{
+    "strata_container_image_created_timestamp_seconds",
+    MetricType::Gauge,
+    "When the image the container runs (image_id in strata_container_info) was built, in "
+    "seconds since the epoch; time() minus it is the image's age.",
+    {"id"},
+    "Docker Engine API GET /images/{id}/json Created"};
+
+// Drift of a container from its image (container_drift.h).
+inline constexpr char kChangesSource[] = "Docker Engine API GET /containers/{id}/changes";
+inline constexpr MetricSpec kContainerDriftPaths{
+    "strata_container_drift_paths",
+    MetricType::Gauge,
+    "Paths of the container's file system modified, added or deleted since it was created from "
+    "its image (kind), as the engine's diff lists them, without those under "
+    "--collector.cgroup.drift-expected-paths.",
+    {"id", "kind"},
+    kChangesSource};
+inline constexpr MetricSpec kContainerDriftExpectedPaths{
+    "strata_container_drift_expected_paths",
+    MetricType::Gauge,
+    "Changed paths of the container under --collector.cgroup.drift-expected-paths (or "
+    "directories modified above them), which are not drift.",
+    {"id"},
+    kChangesSource};
+inline constexpr MetricSpec kContainerDriftWatchedPaths{
+    "strata_container_drift_watched_paths",
+    MetricType::Gauge,
+    "Drifted paths of the container under --collector.cgroup.drift-paths (the configuration "
+    "trees, /etc by default), listed or not in strata_container_drift_path_info.",
+    {"id"},
+    kChangesSource};
+inline constexpr MetricSpec kContainerDriftPathInfo{
+    "strata_container_drift_path_info",
+    MetricType::Gauge,
+    "A drifted path of the container under --collector.cgroup.drift-paths, at most "
+    "--collector.cgroup.drift-max-paths per container (the first in byte order). Always 1.",
+    {"id", "path", "kind"},
+    kChangesSource};
+inline constexpr MetricSpec kContainerDriftSkippedPaths{
+    "strata_container_drift_skipped_paths",
+    MetricType::Gauge,
+    "Drifted paths of the container under --collector.cgroup.drift-paths left out of "
+    "strata_container_drift_path_info by --collector.cgroup.drift-max-paths.",
+    {"id"},
+    kChangesSource};
+inline constexpr MetricSpec kContainerDriftComputed{
+    "strata_container_drift_last_computed_timestamp_seconds",
+    MetricType::Gauge,
+    "When the container's drift series were last computed, in seconds since the epoch (at most "
+    "once per --collector.cgroup.drift-interval).",
+    {"id"},
+    kChangesSource};
+
 // Network I/O per container or pod (network.h): one namespace's interfaces,
 // each namespace on one cgroup.
 inline constexpr char kNetDevSource[] =

@@ -38,6 +38,25 @@ class ContainerLister {
   virtual absl::StatusOr<std::vector<EngineContainer>> ListContainers() const = 0;
 };
 
+// One GET of the engine API; an interface so what asks it can be tested
+// without a socket.
+class EngineApi {
+ public:
+  virtual ~EngineApi() = default;
+  // The body of a 200 answer to GET `path` ("/containers/ID/changes"),
+  // bounded by `timeout` and in size. Unavailable, naming the path and the
+  // socket, when the engine cannot be reached, does not answer in time or
+  // answers with another status.
+  virtual absl::StatusOr<std::string> Get(absl::string_view path, absl::Duration timeout) const = 0;
+  // Where the API is, for error messages ("unix socket /run/docker.sock").
+  virtual std::string Where() const = 0;
+};
+
+// The API on the unix socket at `socket_path`, with libcurl
+// (docker_api_client.cc, only in builds with STRATA_WITH_DOCKER_API).
+// Thread-compatible.
+std::unique_ptr<EngineApi> NewDockerApiClient(std::string socket_path);
+
 // GET /containers/json over the unix socket at `socket_path` with libcurl
 // (docker_api_client.cc, only in builds with STRATA_WITH_DOCKER_API),
 // bounded by `timeout`. Thread-compatible.

@@ -33,21 +33,21 @@ size_t AppendBody(char* data, size_t size, size_t count, void* body_ptr) {
   return bytes;
 }
 
-class DockerApiLister : public ContainerLister {
+class DockerApiClient : public EngineApi {
  public:
-  DockerApiLister(std::string socket_path, absl::Duration timeout)
-      : socket_path_(std::move(socket_path)), timeout_(timeout) {}
+  explicit DockerApiClient(std::string socket_path) : socket_path_(std::move(socket_path)) {}
 
-  absl::StatusOr<std::vector<EngineContainer>> ListContainers() const override {
+  absl::StatusOr<std::string> Get(absl::string_view path, absl::Duration timeout) const override {
     CURL* curl = curl_easy_init();
-    if (curl == nullptr) return Unavailable("curl_easy_init failed");
+    if (curl == nullptr) return Unavailable(path, "curl_easy_init failed");
     std::string body;
     char error[CURL_ERROR_SIZE] = "";
     // curl reads 0 as "no limit"; a zero or negative timeout means "at once".
     const long timeout_ms =
-        static_cast<long>(std::clamp<int64_t>(absl::ToInt64Milliseconds(timeout_), 1, LONG_MAX));
+        static_cast<long>(std::clamp<int64_t>(absl::ToInt64Milliseconds(timeout), 1, LONG_MAX));
+    const std::string url = absl::StrCat("http://localhost", path);
     curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
-    curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/containers/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     // Without it curl uses SIGALRM for timeouts, which is unsafe in a
     // multi-threaded server.
@@ -63,37 +63,57 @@ class DockerApiLister : public ContainerLister {
     curl_easy_cleanup(curl);
 
     if (code == CURLE_WRITE_ERROR) {  // only AppendBody refuses to write
-      return Unavailable(absl::StrCat("answer larger than ", kMaxBodyBytes >> 20, " MiB"));
+      return Unavailable(path, absl::StrCat("answer larger than ", kMaxBodyBytes >> 20, " MiB"));
     }
     if (code != CURLE_OK) {
       // The error buffer has the details (which syscall, how long it waited).
-      return Unavailable(error[0] != '\0' ? error : curl_easy_strerror(code));
+      return Unavailable(path, error[0] != '\0' ? error : curl_easy_strerror(code));
     }
     if (http_status != 200) {
       absl::string_view excerpt = absl::StripAsciiWhitespace(body);
       if (excerpt.size() > kMaxErrorBodyBytes) excerpt = excerpt.substr(0, kMaxErrorBodyBytes);
-      return Unavailable(absl::StrCat("HTTP status ", http_status, ": ", excerpt));
+      return Unavailable(path, absl::StrCat("HTTP status ", http_status, ": ", excerpt));
     }
-    absl::StatusOr<std::vector<EngineContainer>> containers = ParseContainerList(body);
+    return body;
+  }
+
+  std::string Where() const override { return absl::StrCat("unix socket ", socket_path_); }
+
+ private:
+  absl::Status Unavailable(absl::string_view path, absl::string_view why) const {
+    return absl::UnavailableError(absl::StrCat("GET ", path, " on ", Where(), ": ", why));
+  }
+
+  const std::string socket_path_;
+};
+
+class DockerApiLister : public ContainerLister {
+ public:
+  DockerApiLister(std::string socket_path, absl::Duration timeout)
+      : client_(std::move(socket_path)), timeout_(timeout) {}
+
+  absl::StatusOr<std::vector<EngineContainer>> ListContainers() const override {
+    constexpr char kPath[] = "/containers/json";
+    absl::StatusOr<std::string> body = client_.Get(kPath, timeout_);
+    if (!body.ok()) return body.status();
+    absl::StatusOr<std::vector<EngineContainer>> containers = ParseContainerList(*body);
     if (!containers.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(), ": ", containers.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("GET ", kPath, " on ", client_.Where(), ": ",
+                                                     containers.status().message()));
     }
     return containers;
   }
 
  private:
-  std::string Where() const {
-    return absl::StrCat("GET /containers/json on unix socket ", socket_path_);
-  }
-  absl::Status Unavailable(absl::string_view why) const {
-    return absl::UnavailableError(absl::StrCat(Where(), ": ", why));
-  }
-
-  const std::string socket_path_;
+  const DockerApiClient client_;
   const absl::Duration timeout_;
 };
 
 }  // namespace
+
+std::unique_ptr<EngineApi> NewDockerApiClient(std::string socket_path) {
+  return std::make_unique<DockerApiClient>(std::move(socket_path));
+}
 
 std::unique_ptr<ContainerLister> NewDockerApiLister(std::string socket_path,
                                                     absl::Duration timeout) {

@@ -4,10 +4,17 @@ function(cfg)
   local sel = g.sel;
   local tool = '{{instance}} {{tool}}';
   local NOT_MATCHING = 'state!="matching"';
+  // Running containers with the repository of their image (the reference
+  // without tag and digest), as the strata:container_image:info rule makes it.
+  local images = 'label_replace(strata_container_info%s, "repository", "$1", "image", "%s")' %
+                 [sel(), '(.+?)(?::[^:/@]+)?(?:@.+)?'];
+  local withName(expr, labels='name, image') =
+    '%s * on(%s) group_left(%s) strata_container_info%s' % [expr, g.host(['id']), labels, sel()];
   g.dashboard(
     'convergence',
     'Convergence and drift',
-    'Configuration management runs (Puppet, CFEngine, Ansible, Chef) and file and package baselines.',
+    'Configuration management runs (Puppet, CFEngine, Ansible, Chef), file and package baselines, ' +
+    'and containers: their images and drift from them.',
     ['convergence', 'drift'],
     [
       g.row('Runs'),
@@ -124,5 +131,90 @@ function(cfg)
       g.panel('timeseries', 'CFEngine promises', [
         ['strata_cfengine_promises_ratio%s' % sel(), '{{instance}} {{outcome}}'],
       ], 'percentunit', w=24, defaults={ min: 0, max: 1 }),
+      g.row('Containers: image sprawl and drift'),
+      g.panel('timeseries',
+              'Builds running per image repository',
+              [
+                [
+                  'count by (repository) (count by (repository, image_id) (%s))' % images,
+                  '{{repository}}',
+                ],
+              ],
+              'short',
+              w=12,
+              description='Distinct image ids (builds) of each repository running in containers ' +
+                          'on the selected hosts; more than one is sprawl.',
+              defaults={ min: 0, decimals: 0 }),
+      g.panel('table',
+              'Image builds per repository',
+              [
+                ['count by (repository, image_id) (%s)' % images, ''],
+                [
+                  'count by (repository, image_id) (count by (%s) (%s))' %
+                  [g.host(['repository', 'image_id']), images],
+                  '',
+                ],
+              ],
+              'short',
+              w=12,
+              description='Each build of each repository, with the containers and hosts that run it.',
+              options=g.tableOptions,
+              transformations=[
+                { id: 'merge', options: {} },
+                {
+                  id: 'organize',
+                  options: {
+                    excludeByName: { Time: true },
+                    renameByName: { 'Value #A': 'containers', 'Value #B': 'hosts' },
+                  },
+                },
+              ]),
+      g.panel('table',
+              'Oldest images running',
+              [[
+                'topk(10, %s)' %
+                withName('(time() - strata_container_image_created_timestamp_seconds%s)' % sel()),
+                '',
+              ]],
+              's',
+              w=12,
+              description='The containers running the oldest images: seconds since the image was built.',
+              options=g.tableOptions,
+              transformations=[{
+                id: 'organize',
+                options: {
+                  excludeByName: { Time: true },
+                  indexByName: { instance: 0, name: 1, image: 2, Value: 3 },
+                  renameByName: { Value: 'image age' },
+                },
+              }]),
+      g.panel('timeseries',
+              'Most drifted containers',
+              [[
+                'topk(10, %s)' %
+                withName('sum without (kind) (strata_container_drift_paths%s)' % sel(), 'name'),
+                '{{instance}} {{name}}',
+              ]],
+              'short',
+              w=12,
+              description='Paths changed, added or deleted since each container started from its ' +
+                          'image, without those expected to change (/tmp, /run, /var/log...).',
+              defaults={ min: 0, decimals: 0 }),
+      g.panel('table',
+              'Drifted container paths',
+              [['%s' % withName('strata_container_drift_path_info%s' % sel()), '']],
+              'none',
+              w=24,
+              description='Drifted paths in the configuration trees of each container (at most ' +
+                          '--collector.cgroup.drift-max-paths per container).',
+              options=g.tableOptions,
+              // A product has no __name__, so not g.labelTable.
+              transformations=[{
+                id: 'organize',
+                options: {
+                  excludeByName: { Time: true, Value: true },
+                  indexByName: { instance: 0, name: 1, image: 2, path: 3, kind: 4, id: 5, job: 6 },
+                },
+              }]),
     ],
   )

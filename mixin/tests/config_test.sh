@@ -47,7 +47,7 @@ generate() {
   "$mixin/generate" --config "$2" --out "$out" >/dev/null
   "$promtool" check rules "$out/alerts/strata.rules.yml" >"$out/check-rules.txt" 2>&1 ||
     fail "$1: promtool check rules: $(cat "$out/check-rules.txt")"
-  has "$out/check-rules.txt" "SUCCESS: 56 rules found"
+  has "$out/check-rules.txt" "SUCCESS: 65 rules found"
   dashboard_exprs_as_rules "$out/dashboards" >"$out/dashboard-exprs.yml"
   "$promtool" check rules "$out/dashboard-exprs.yml" >"$out/check-exprs.txt" 2>&1 ||
     fail "$1: dashboard expressions: $(cat "$out/check-exprs.txt")"

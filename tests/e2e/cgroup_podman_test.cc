@@ -7,11 +7,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <iostream>
+#include <map>
 #include <optional>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -22,6 +29,7 @@
 #include "tests/support/exposition.h"
 #include "tests/support/http_client.h"
 #include "tests/support/podman_sandbox.h"
+#include "tests/support/prometheus_server.h"
 
 namespace strata::testing {
 namespace {
@@ -237,6 +245,207 @@ TEST_F(CgroupPodmanTest, WithoutTheEngineTheContainerIsIdentifiedFromItsCgroupPa
   EXPECT_FALSE(absl::StrContains(body, "strata_container_created_timestamp_seconds{"))
       << LinesWith(body, "strata_container_created_timestamp_seconds");
 
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();
+}
+
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// The samples of an exposition (label values without escapes, as these are).
+std::vector<Sample> ParseSamples(const std::string& body) {
+  static const std::regex kLine(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$)");
+  static const std::regex kLabel(R"re(([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)")re");
+  std::vector<Sample> samples;
+  for (absl::string_view view : absl::StrSplit(body, '\n')) {
+    const std::string line(view);
+    std::smatch match;
+    if (line.empty() || line[0] == '#' || !std::regex_match(line, match, kLine)) continue;
+    Sample sample{match[1], {}, std::stod(match[3])};
+    const std::string labels = match[2];
+    for (auto it = std::sregex_iterator(labels.begin(), labels.end(), kLabel);
+         it != std::sregex_iterator(); ++it) {
+      sample.labels[(*it)[1]] = (*it)[2];
+    }
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+// `podman diff` of a container: "C /etc", "A /etc/x", "D /etc/y" lines, as
+// {path, kind} with the collector's kind names.
+std::map<std::string, std::string> PodmanDiff(PodmanSandbox& sandbox, const std::string& id) {
+  PodmanResult diff = sandbox.Podman({"diff", id});
+  EXPECT_TRUE(diff.ok()) << diff.error;
+  std::map<std::string, std::string> changes;
+  const std::map<std::string, std::string> kinds = {
+      {"C", "modified"}, {"A", "added"}, {"D", "deleted"}};
+  for (absl::string_view line : absl::StrSplit(diff.value, '\n', absl::SkipWhitespace())) {
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    if (fields.size() == 2 && kinds.count(fields[0])) changes[fields[1]] = kinds.at(fields[0]);
+  }
+  return changes;
+}
+
+// The series of `metric` for the container `short_id`, by the value of `label`.
+std::map<std::string, double> ByLabel(const std::string& body, const std::string& metric,
+                                      const std::string& short_id, const std::string& label) {
+  std::map<std::string, double> values;
+  for (const Sample& sample : ParseSamples(body)) {
+    if (sample.name != metric) continue;
+    auto id = sample.labels.find("id");
+    auto key = sample.labels.find(label);
+    if (id == sample.labels.end() || id->second != short_id || key == sample.labels.end()) continue;
+    values[key->second] = sample.value;
+  }
+  return values;
+}
+
+// Inside a running container, one file under /etc changed, one added and one
+// deleted, plus writes where change is expected: the exporter's counts and
+// paths are what `podman diff` prints, and the start and image times what
+// `podman inspect` says.
+TEST_F(CgroupPodmanTest, DriftFromTheImageIsWhatPodmanDiffSays) {
+  PodmanResult run = sandbox_.RunContainer(name_, {});
+  ASSERT_TRUE(run.ok()) << run.error;
+  id_ = run.value;
+  short_id_ = id_.substr(0, 12);
+  PodmanResult exec = sandbox_.Podman(
+      {"exec", id_, "/bin/busybox", "sh", "-c",
+       "echo level=debug >> /etc/strata/app.conf && echo new > /etc/strata/added.conf && "
+       "rm /etc/strata/old.conf && echo scratch > /tmp/scratch && echo line >> /var/log/app.log"});
+  ASSERT_TRUE(exec.ok()) << exec.error;
+  const std::map<std::string, std::string> diff = PodmanDiff(sandbox_, id_);
+  ASSERT_EQ(diff.count("/etc/strata/app.conf"), 1u) << ::testing::PrintToString(diff);
+
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(ExporterFlags(sandbox_.socket_path()))) << exporter.stderr_text();
+  const absl::Time before = absl::Now();
+  const std::string body = Scrape(exporter.port());
+  const absl::Duration took = absl::Now() - before;
+  EXPECT_EQ(SampleValue(body, kSuccess), 1) << exporter.stderr_text();
+
+  // Every path podman lists is counted once: as drift by kind, or as expected.
+  std::map<std::string, double> want_counts = {{"added", 0}, {"deleted", 0}, {"modified", 0}};
+  std::map<std::string, double> want_paths;
+  double want_expected = 0;
+  for (const auto& [path, kind] : diff) {
+    const bool expected = absl::StartsWith(path, "/tmp") || absl::StartsWith(path, "/var");
+    if (expected) {
+      ++want_expected;
+      continue;
+    }
+    ++want_counts[kind];
+    if (absl::StartsWith(path, "/etc")) want_paths[path + " " + kind] = 1;
+  }
+  EXPECT_EQ(ByLabel(body, "strata_container_drift_paths", short_id_, "kind"), want_counts)
+      << ::testing::PrintToString(diff) << LinesWith(body, "strata_container_drift");
+  EXPECT_EQ(SampleValue(body, absl::StrCat("strata_container_drift_expected_paths{id=\"", short_id_,
+                                           "\"}")),
+            want_expected);
+  std::map<std::string, double> got_paths;
+  for (const Sample& sample : ParseSamples(body)) {
+    if (sample.name != "strata_container_drift_path_info") continue;
+    got_paths[sample.labels.at("path") + " " + sample.labels.at("kind")] = sample.value;
+  }
+  EXPECT_EQ(got_paths, want_paths) << ::testing::PrintToString(diff);
+  for (const char* change : {"/etc/strata/app.conf modified", "/etc/strata/added.conf added",
+                             "/etc/strata/old.conf deleted"}) {
+    EXPECT_EQ(got_paths.count(change), 1u) << change;
+  }
+  EXPECT_EQ(SampleValue(
+                body, absl::StrCat("strata_container_drift_watched_paths{id=\"", short_id_, "\"}")),
+            static_cast<double>(want_paths.size()));
+  EXPECT_EQ(SampleValue(
+                body, absl::StrCat("strata_container_drift_skipped_paths{id=\"", short_id_, "\"}")),
+            0);
+  std::optional<double> computed =
+      SampleValue(body, absl::StrCat("strata_container_drift_last_computed_timestamp_seconds{id=\"",
+                                     short_id_, "\"}"));
+  ASSERT_TRUE(computed.has_value()) << LinesWith(body, "strata_container_drift");
+  EXPECT_NEAR(*computed, absl::ToDoubleSeconds(before - absl::UnixEpoch()), 10);
+
+  // Start and image build times, as podman inspect gives them (Unix seconds).
+  PodmanResult started = sandbox_.Inspect(id_, "{{.State.StartedAt.Unix}}");
+  ASSERT_TRUE(started.ok()) << started.error;
+  std::optional<double> started_at = SampleValue(
+      body, absl::StrCat("strata_container_started_timestamp_seconds{id=\"", short_id_, "\"}"));
+  ASSERT_TRUE(started_at.has_value()) << LinesWith(body, short_id_);
+  double started_unix = 0;
+  ASSERT_TRUE(absl::SimpleAtod(started.value, &started_unix)) << started.value;
+  EXPECT_EQ(std::floor(*started_at), started_unix);
+  PodmanResult image_created =
+      sandbox_.Podman({"image", "inspect", "--format", "{{.Created.Unix}}", PodmanSandbox::kImage});
+  ASSERT_TRUE(image_created.ok()) << image_created.error;
+  std::optional<double> image_at = SampleValue(
+      body,
+      absl::StrCat("strata_container_image_created_timestamp_seconds{id=\"", short_id_, "\"}"));
+  ASSERT_TRUE(image_at.has_value()) << LinesWith(body, short_id_);
+  double image_unix = 0;
+  const std::string image_text(absl::StripAsciiWhitespace(image_created.value));
+  ASSERT_TRUE(absl::SimpleAtod(image_text.substr(image_text.find_last_of('\n') + 1), &image_unix))
+      << image_created.value;
+  EXPECT_EQ(std::floor(*image_at), image_unix);
+  std::cerr << "first scrape with drift: " << took
+            << "; podman diff: " << ::testing::PrintToString(diff) << "\n";
+
+  // Within the interval a second scrape asks the engine nothing new: the
+  // computation time stays.
+  const std::string again = Scrape(exporter.port());
+  EXPECT_EQ(SampleValue(again,
+                        absl::StrCat("strata_container_drift_last_computed_timestamp_seconds{id=\"",
+                                     short_id_, "\"}")),
+            computed);
+
+  exporter.Signal(SIGTERM);
+  EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();
+}
+
+// A second build of the image, run next to the first: its repository runs
+// two digests in a real Prometheus evaluating the project's rules.
+TEST_F(CgroupPodmanTest, ASecondImageBuildMakesTheRepositorysDigestCountTwoInPrometheus) {
+  if (!PrometheusAvailable())
+    GTEST_FAIL() << "prometheus is not installed (Debian package prometheus)";
+  PodmanResult second = sandbox_.BuildImage("localhost/strata-test-busybox:v2", "2");
+  ASSERT_TRUE(second.ok()) << second.error;
+  PodmanResult first_run = sandbox_.RunContainer(name_, {});
+  ASSERT_TRUE(first_run.ok()) << first_run.error;
+  PodmanResult second_run = sandbox_.RunContainer(
+      name_ + "-v2", {}, {}, {"/bin/busybox", "sleep", "300"}, "localhost/strata-test-busybox:v2");
+  ASSERT_TRUE(second_run.ok()) << second_run.error;
+
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(ExporterFlags(sandbox_.socket_path()))) << exporter.stderr_text();
+  PrometheusServer prometheus;
+  ASSERT_TRUE(prometheus.Start(absl::StrCat("127.0.0.1:", exporter.port()),
+                               {std::string(STRATA_SOURCE_DIR) + "/alerts/strata.rules.yml"}))
+      << prometheus.log();
+  const std::string query =
+      "strata:container_image_digests:count{repository=\"localhost/strata-test-busybox\"}";
+  PromQueryResult result;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    absl::SleepFor(absl::Milliseconds(250));
+    result = prometheus.Query(query);
+    ASSERT_TRUE(result.ok) << result.error;
+  } while (result.samples.empty() && absl::Now() < deadline);
+  ASSERT_EQ(result.samples.size(), 1u) << result.body << prometheus.log();
+  EXPECT_EQ(result.samples[0].value, 2);
+  PromQueryResult hosts = prometheus.Query(
+      "strata:container_image_digest_hosts:count{repository=\"localhost/strata-test-busybox\"}");
+  ASSERT_TRUE(hosts.ok) << hosts.error;
+  std::set<std::string> image_ids;
+  for (const PromSample& sample : hosts.samples) {
+    image_ids.insert(sample.labels.at("image_id"));
+    EXPECT_EQ(sample.value, 1);
+  }
+  EXPECT_EQ(image_ids, (std::set<std::string>{
+                           "sha256:" + second.value,
+                           "sha256:" + sandbox_.Inspect(first_run.value, "{{.Image}}").value}));
+  prometheus.Stop();
   exporter.Signal(SIGTERM);
   EXPECT_EQ(exporter.Wait(absl::Seconds(10)), 0) << exporter.stderr_text();
 }

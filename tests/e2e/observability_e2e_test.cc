@@ -41,6 +41,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/fake_engine.h"
 #include "tests/support/grafana_checks.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/test_files.h"
@@ -67,6 +68,30 @@ constexpr double kDefinedMemoryGiB = 56;
 // domain-synthesized), which is that of test:///default's domain "test".
 constexpr char kGuestUuid[] = "6695eb01-f6a4-8304-79aa-97f2502e193f";
 
+// The fake engine's answers: the two containers of engine-containers.json,
+// when they started, when their images were built (nginx's long ago, so
+// ContainerImageTooOld fires), and their drift from the image (web-frontend's
+// nginx.conf changed by hand; batch-worker unchanged).
+void RouteEngine(FakeEngine& engine) {
+  const fs::path dir = kFixtures / "observability";
+  engine.Route("/containers/json", ReadWholeFile(dir / "engine-containers.json"));
+  const std::string web = "dae8e2222869e96e9b6a6b583c9dd7ad32ff53440051fb6bbe1bc14adea36a1b";
+  const std::string batch = "bf941dfe1593b8a1d67686dbfae0c9500559db384f6e20df91505184de2b2c38";
+  for (const std::string& id : {web, batch}) {
+    engine.Route("/containers/" + id + "/json",
+                 R"({"Id":")" + id + R"(","State":{"StartedAt":"2026-11-23T20:09:22.5Z"}})");
+  }
+  engine.Route("/containers/" + web + "/changes",
+               ReadWholeFile(dir / "engine-web-frontend-changes.json"));
+  engine.Route("/containers/" + batch + "/changes", "null");
+  engine.Route(
+      "/images/sha256:3f8a4339aadda5897b744682f5f774dc69991a81af8d715d37a616bb4c99edf5/json",
+      R"({"Created":"2023-11-01T10:00:00Z"})");
+  engine.Route(
+      "/images/sha256:a1937db3d1b8e9bca90e935889199ae315f7aa7ab30ab609792d53340e09c89a/json",
+      R"({"Created":"2026-11-20T08:00:00.123456789Z"})");
+}
+
 // Recording rules that legitimately give nothing for this fixture stack.
 const std::map<std::string, std::string> kEmptyRecordingRules = {
     {"strata:domain_cpu_delay:ratio",
@@ -83,66 +108,6 @@ const std::map<std::string, std::string> kEmptyPanels = {
     {"strata-hypervisor/vCPU delay",
      "libvirt's test driver reports no vCPU delay (strata_domain_cpu_delay_seconds_total is "
      "absent), as on hosts without schedstats"},
-};
-
-// A Docker Engine API on a unix socket that answers every request with the
-// given GET /containers/json body, as the cgroup collector asks for names.
-class FakeEngine {
- public:
-  FakeEngine(const fs::path& socket_path, std::string containers_json)
-      : body_(std::move(containers_json)) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path.c_str());
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 8) != 0) {
-      close(fd_);
-      fd_ = -1;
-      return;
-    }
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeEngine() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      pollfd pfd{fd_, POLLIN, 0};
-      if (poll(&pfd, 1, 100) <= 0) continue;
-      int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      std::string request;
-      char buffer[4096];
-      while (request.find("\r\n\r\n") == std::string::npos) {
-        pollfd cfd{client, POLLIN, 0};
-        if (poll(&cfd, 1, 1000) <= 0) break;
-        ssize_t n = read(client, buffer, sizeof(buffer));
-        if (n <= 0) break;
-        request.append(buffer, static_cast<size_t>(n));
-      }
-      const std::string response = absl::StrCat(
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ", body_.size(),
-          "\r\nConnection: close\r\n\r\n", body_);
-      size_t written = 0;
-      while (written < response.size()) {
-        ssize_t n =
-            send(client, response.data() + written, response.size() - written, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        written += static_cast<size_t>(n);
-      }
-      close(client);
-    }
-  }
-
-  std::string body_;
-  int fd_ = -1;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 // Keeps one cgroup of the copied capture throttled: every 100 ms (one CFS
@@ -230,8 +195,8 @@ class ObservabilityE2eTest : public ::testing::Test {
     // Below --path.rootfs, where the exporter looks for the host's socket.
     fs::create_directories(*root_ / "rootfs/run");
     const fs::path engine_socket = *root_ / "rootfs/run/engine.sock";
-    engine_ = new FakeEngine(engine_socket,
-                             ReadWholeFile(kFixtures / "observability/engine-containers.json"));
+    engine_ = new FakeEngine(engine_socket.string());
+    RouteEngine(*engine_);
     if (!engine_->ok()) {
       *setup_error_ = "cannot listen on " + engine_socket.string();
       return;
@@ -440,6 +405,15 @@ TEST_F(ObservabilityE2eTest, PrometheusScrapesEveryCollectorOfTheStack) {
       (std::map<std::string, double>{{"", 3}}));
   EXPECT_EQ(ValuesBy(Main("strata_container_info"), "name"),
             (std::map<std::string, double>{{"batch-worker", 1}, {"web-frontend", 1}}));
+  // web-frontend's drift from its image: /etc and two files below it; the
+  // cache directories nginx writes are expected to change.
+  EXPECT_EQ(ValuesBy(Main("strata_container_drift_path_info"), "path"),
+            (std::map<std::string, double>{{"/etc", 1},
+                                           {"/etc/nginx", 1},
+                                           {"/etc/nginx/conf.d/debug.conf", 1},
+                                           {"/etc/nginx/nginx.conf", 1}}));
+  EXPECT_EQ(ValuesBy(Main("strata_container_drift_expected_paths"), "id"),
+            (std::map<std::string, double>{{"bf941dfe1593", 0}, {"dae8e2222869", 3}}));
 }
 
 TEST_F(ObservabilityE2eTest, RecordingRulesGiveTheFixtureHypervisorsOvercommit) {
@@ -567,9 +541,10 @@ TEST_F(ObservabilityE2eTest, ThrottledCgroupGivesTheAlertsRatio) {
 
 TEST_F(ObservabilityE2eTest, DriftAndOvercommitAlertsAreActive) {
   if (!fs::exists(RulesFile())) GTEST_SKIP() << RulesFile() << " does not exist yet";
-  const std::set<std::string> expected = {"ConfigDriftDetected", "HypervisorVCPUOvercommitHigh",
-                                          "HypervisorMemoryOvercommitHigh", "FileBaselineDrift",
-                                          "PackageBaselineDrift"};
+  const std::set<std::string> expected = {
+      "ConfigDriftDetected", "HypervisorVCPUOvercommitHigh", "HypervisorMemoryOvercommitHigh",
+      "FileBaselineDrift",   "PackageBaselineDrift",         "ContainerDriftedFromImage",
+      "ContainerImageTooOld"};
   // Alerts that would mean the stack itself is broken.
   const std::set<std::string> forbidden = {"ExporterDown", "ExporterCollectorFailing"};
   std::set<std::string> active;

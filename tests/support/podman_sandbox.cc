@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -238,7 +239,7 @@ std::string PodmanSandbox::Start() {
   cgroup_parent_ = "/strata-test-" + unique_;
   socket_ = dir_ + "/api.sock";
 
-  std::string error = ImportImage();
+  std::string error = ImportImage(kImage, "");
   if (error.empty()) error = StartService();
   return error;
 }
@@ -273,19 +274,41 @@ PodmanResult PodmanSandbox::Podman(const std::vector<std::string>& args) const {
   return result;
 }
 
-std::string PodmanSandbox::ImportImage() {
+std::string PodmanSandbox::ImportImage(const std::string& reference, const std::string& build) {
   const std::string rootfs = dir_ + "/rootfs";
   std::error_code error;
-  for (const char* sub : {"bin", "proc", "sys", "dev", "etc", "run", "tmp"}) {
+  for (const char* sub :
+       {"bin", "proc", "sys", "dev", "etc/strata", "run", "tmp", "var/log", "var/cache"}) {
     fs::create_directories(rootfs + "/" + sub, error);
     if (error) return absl::StrCat("mkdir ", rootfs, "/", sub, ": ", error.message());
   }
-  fs::copy_file("/bin/busybox", rootfs + "/bin/busybox", error);
-  if (error) return absl::StrCat("copy /bin/busybox: ", error.message());
+  if (!fs::exists(rootfs + "/bin/busybox")) {
+    fs::copy_file("/bin/busybox", rootfs + "/bin/busybox", error);
+    if (error) return absl::StrCat("copy /bin/busybox: ", error.message());
+  }
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"etc/motd", "strata test image\n"},
+      {"etc/strata/app.conf", "level=info\n"},
+      {"etc/strata/old.conf", "remove me\n"},
+  };
+  for (const auto& [path, text] : files) {
+    std::ofstream(rootfs + "/" + path, std::ios::trunc) << text;
+  }
+  fs::remove(rootfs + "/etc/build-id", error);
+  if (!build.empty()) std::ofstream(rootfs + "/etc/build-id", std::ios::trunc) << build << "\n";
   const std::string tarball = dir_ + "/rootfs.tar";
   CommandResult tar = RunCommand({"tar", "-C", rootfs, "-cf", tarball, "."});
   if (tar.exit_code != 0) return absl::StrCat("tar of the image's rootfs failed:\n", tar.output);
-  return Podman({"import", "--change", R"(CMD ["/bin/busybox","sh"])", tarball, kImage}).error;
+  return Podman({"import", "--change", R"(CMD ["/bin/busybox","sh"])", tarball, reference}).error;
+}
+
+PodmanResult PodmanSandbox::BuildImage(const std::string& reference, const std::string& build) {
+  PodmanResult result;
+  result.error = ImportImage(reference, build);
+  if (!result.ok()) return result;
+  result = Podman({"image", "inspect", "--format", "{{.Id}}", reference});
+  if (result.ok()) result.value = LastLine(result.value);
+  return result;
 }
 
 std::string PodmanSandbox::StartService() {
@@ -310,7 +333,8 @@ std::string PodmanSandbox::StartService() {
 PodmanResult PodmanSandbox::RunContainer(const std::string& name,
                                          const std::map<std::string, std::string>& labels,
                                          const std::vector<std::string>& extra_args,
-                                         const std::vector<std::string>& command) {
+                                         const std::vector<std::string>& command,
+                                         const std::string& image) {
   std::vector<std::string> args = {"run",
                                    "-d",
                                    "--name",
@@ -328,7 +352,7 @@ PodmanResult PodmanSandbox::RunContainer(const std::string& name,
     args.push_back(key + "=" + value);
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  args.push_back(kImage);
+  args.push_back(image);
   args.insert(args.end(), command.begin(), command.end());
   PodmanResult run = Podman(args);
   if (!run.ok()) return run;

@@ -34,7 +34,9 @@ struct PodmanResult {
 
 class PodmanSandbox {
  public:
-  // The image Start() imports: busybox-static as /bin/busybox, CMD busybox sh.
+  // The image Start() imports: busybox-static as /bin/busybox, CMD busybox
+  // sh, and a few configuration files (/etc/motd, /etc/strata/app.conf,
+  // /etc/strata/old.conf) for drift tests to change.
   static constexpr char kImage[] = "localhost/strata-test-busybox:latest";
 
   PodmanSandbox();
@@ -49,14 +51,20 @@ class PodmanSandbox {
   // made by then is still removed by Cleanup().
   std::string Start();
 
-  // Runs `podman run -d` of kImage with `command`, named `name`, under
+  // Imports another build of kImage's file system as `reference` (e.g.
+  // "localhost/strata-test-busybox:v2"), with /etc/build-id holding `build`,
+  // so its image id differs. value: the image id (64 hex, no algorithm).
+  PodmanResult BuildImage(const std::string& reference, const std::string& build);
+
+  // Runs `podman run -d` of `image` (kImage by default) with `command`, named `name`, under
   // cgroup_parent(), without network, labelled `labels`, with `extra_args`
   // (e.g. {"--memory", "64m"}) before the image. value: the full id (64 hex).
   PodmanResult RunContainer(const std::string& name,
                             const std::map<std::string, std::string>& labels,
                             const std::vector<std::string>& extra_args = {},
                             const std::vector<std::string>& command = {"/bin/busybox", "sleep",
-                                                                       "300"});
+                                                                       "300"},
+                            const std::string& image = kImage);
 
   // `podman stop --time 0`: the container is killed at once.
   PodmanResult StopContainer(const std::string& id_or_name);
@@ -90,7 +98,8 @@ class PodmanSandbox {
   class Service;
 
   std::vector<std::string> PodmanArgv(const std::vector<std::string>& args) const;
-  std::string ImportImage();
+  // Imports the rootfs, plus /etc/build-id holding `build` when not empty, as `reference`.
+  std::string ImportImage(const std::string& reference, const std::string& build);
   std::string StartService();
 
   std::string podman_;
