@@ -296,28 +296,40 @@ std::string Label(const std::map<std::string, std::string>& labels, const std::s
   return it == labels.end() ? "" : it->second;
 }
 
-// The queries of the panel titled `title` of dashboards/fleet.json, as
-// Grafana sends them on first load with every variable at "All" (a regex
-// that matches every value, the empty one included).
-std::vector<std::string> FleetPanelQueries(const std::string& title) {
-  rapidjson::Document doc;
-  const std::string text = ReadWholeFile(kSource / "dashboards/fleet.json");
-  doc.Parse(text.c_str());
-  std::vector<std::string> queries;
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("panels")) return queries;
+// The queries of every panel titled `title` in `panels` and the rows below
+// them, as Grafana sends them on first load with every variable at "All" (a
+// regex that matches every value, the empty one included).
+void CollectPanelQueries(const rapidjson::Value& panels, const std::string& title,
+                         std::vector<std::string>* queries) {
+  if (!panels.IsArray()) return;
   static const std::regex variable(
       "\\$\\{[a-zA-Z_][a-zA-Z0-9_]*(:[a-z]+)?\\}|\\$[a-zA-Z_][a-zA-Z0-9_]*");
-  for (const rapidjson::Value& panel : doc["panels"].GetArray()) {
+  for (const rapidjson::Value& panel : panels.GetArray()) {
+    if (panel.HasMember("panels")) CollectPanelQueries(panel["panels"], title, queries);
     if (!panel.HasMember("title") || panel["title"] != title.c_str()) continue;
-    if (!panel.HasMember("targets")) continue;
+    if (!panel.HasMember("targets") || !panel["targets"].IsArray()) continue;
     for (const rapidjson::Value& target : panel["targets"].GetArray()) {
       if (!target.HasMember("expr") || !target["expr"].IsString()) continue;
       std::string expr = absl::StrReplaceAll(target["expr"].GetString(),
                                              {{"$__rate_interval", "1m"}, {"$__interval", "1s"}});
-      queries.push_back(std::regex_replace(expr, variable, ".*"));
+      queries->push_back(std::regex_replace(expr, variable, ".*"));
     }
   }
+}
+
+// The queries of the panel titled `title` of dashboards/<dashboard>.json.
+std::vector<std::string> PanelQueries(const std::string& dashboard, const std::string& title) {
+  rapidjson::Document doc;
+  const std::string text = ReadWholeFile(kSource / "dashboards" / (dashboard + ".json"));
+  doc.Parse(text.c_str());
+  std::vector<std::string> queries;
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("panels")) return queries;
+  CollectPanelQueries(doc["panels"], title, &queries);
   return queries;
+}
+
+std::vector<std::string> FleetPanelQueries(const std::string& title) {
+  return PanelQueries("fleet", title);
 }
 
 class FleetE2eTest : public ::testing::Test {
@@ -334,7 +346,8 @@ class FleetE2eTest : public ::testing::Test {
     if (!setup_error_->empty()) return;
 
     // All exporters at once: each takes a moment to start, longer under
-    // AddressSanitizer, and they do not wait on each other.
+    // AddressSanitizer, and they do not wait on each other; the global
+    // store, Alertmanager and the rules are made meanwhile.
     exporters_ = new std::vector<std::unique_ptr<ExporterProcess>>();
     targets_ = new std::vector<std::string>();
     for (int i = 0; i < kHosts; ++i) {
@@ -344,15 +357,6 @@ class FleetE2eTest : public ::testing::Test {
         return;
       }
     }
-    for (int i = 0; i < kHosts; ++i) {
-      if (!(*exporters_)[i]->WaitListening(absl::Seconds(15) * kTimingFactor)) {
-        *setup_error_ = absl::StrCat("exporter ", i, " (", kFleet[i].kind,
-                                     ") did not start: ", (*exporters_)[i]->stderr_text());
-        return;
-      }
-      targets_->push_back(absl::StrCat("127.0.0.1:", (*exporters_)[i]->port()));
-    }
-
     store_ = new VictoriaMetricsServer();
     if (!store_->Start()) {
       *setup_error_ = "victoria-metrics did not start: " + store_->log();
@@ -372,6 +376,15 @@ class FleetE2eTest : public ::testing::Test {
     }
     const std::string rules = GenerateRules(*root_, setup_error_);
     if (rules.empty()) return;
+    for (int i = 0; i < kHosts; ++i) {
+      if (!(*exporters_)[i]->WaitListening(absl::Seconds(15) * kTimingFactor)) {
+        *setup_error_ = absl::StrCat("exporter ", i, " (", kFleet[i].kind,
+                                     ") did not start: ", (*exporters_)[i]->stderr_text());
+        return;
+      }
+      targets_->push_back(absl::StrCat("127.0.0.1:", (*exporters_)[i]->port()));
+    }
+
     sites_ = new std::map<std::string, std::unique_ptr<PrometheusServer>>();
     for (const char* site : kSites) {
       std::vector<std::string> targets;
@@ -739,6 +752,15 @@ TEST_F(FleetE2eTest, StrandedCapacityPerSite) {
   EXPECT_EQ(memory_by_site, (std::map<std::string, double>{
                                 {"east", bare_metal["east"] * kBareMetalMemoryAvailableBytes},
                                 {"west", bare_metal["west"] * kBareMetalMemoryAvailableBytes}}));
+
+  // The Density dashboard's totals, over both sites, against the global store.
+  const double hosts = bare_metal["east"] + bare_metal["west"];
+  const std::vector<std::string> idle_cpus = PanelQueries("density", "Idle physical CPUs (1d)");
+  ASSERT_EQ(idle_cpus.size(), 1u);
+  EXPECT_EQ(StoreValue(idle_cpus[0]), hosts * kBareMetalCpus) << idle_cpus[0];
+  const std::vector<std::string> idle_memory = PanelQueries("density", "Idle physical memory (1d)");
+  ASSERT_EQ(idle_memory.size(), 1u);
+  EXPECT_EQ(StoreValue(idle_memory[0]), hosts * kBareMetalMemoryAvailableBytes) << idle_memory[0];
 }
 
 // Alertmanager delivers the paging alerts to the paging receiver, one
