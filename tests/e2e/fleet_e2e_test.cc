@@ -591,7 +591,10 @@ double FleetE2eTest::ready_seconds_ = 0;
 // Both sites' hosts reach the global store, each with its site label and
 // every collector it runs succeeding.
 TEST_F(FleetE2eTest, GlobalStoreHoldsEveryHostOfBothSites) {
-  std::cout << "fleet ready in the global store " << ready_seconds_ << " s after the start\n";
+  std::cout << "fleet ready in the global store " << ready_seconds_ << " s after the start; "
+            << StoreValue("count({__name__=~\".+\"})") << " series there, of which "
+            << StoreValue("count({__name__=~\"strata:.+\"})") << " recording-rule outputs, for "
+            << kHosts << " hosts\n";
   EXPECT_EQ(StoreInstancesBySite("up{job=\"strata\"} == 1"),
             InstancesBySite([](const Host&) { return true; }));
   EXPECT_EQ(StoreValue("count(strata_scrape_collector_success == 0) or vector(0)"), 0);
