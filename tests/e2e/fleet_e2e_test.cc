@@ -7,7 +7,9 @@
 // rules and an external label `site` and remote-write into one global store
 // (Debian's victoria-metrics, single node). The fleet questions are asked of
 // the global store through its Prometheus-compatible API, one query each, and
-// the Fleet dashboard's own queries must give the same answers there. The
+// the Fleet dashboard's own queries must give the same answers there; a
+// third Prometheus federating only the sites' rule outputs
+// (deploy/fleet/prometheus-federate.yml) must answer the overview too. The
 // site servers send their alerts to a real Alertmanager (Debian's
 // prometheus-alertmanager) configured by deploy/alertmanager.yml, whose
 // receivers are a webhook listener in this test.
@@ -17,6 +19,8 @@
 // durations are proven by the promtool unit tests in alerts/tests/), and the
 // Alertmanager configuration is the committed one with only its timings
 // shortened and its URLs pointed here. Everything starts once for the suite.
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +35,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -245,6 +250,38 @@ std::string GenerateRules(const fs::path& dir, std::string* error) {
   return rules.string();
 }
 
+// The federation job of deploy/fleet/prometheus-federate.yml as YAML list
+// items for scrape_configs: its match[] list and labels as committed, its
+// targets the site servers' addresses, its interval a second.
+std::string FederationJob(const std::vector<std::string>& sites, std::string* error) {
+  try {
+    YAML::Node config = YAML::LoadFile((kSource / "deploy/fleet/prometheus-federate.yml").string());
+    YAML::Node job = config["scrape_configs"][0];
+    if (!job["params"]["match[]"].IsSequence() || !job["honor_labels"].as<bool>()) {
+      *error = "deploy/fleet/prometheus-federate.yml changed shape";
+      return "";
+    }
+    job["scrape_interval"] = "1s";
+    job["scrape_timeout"] = "1s";
+    YAML::Node targets(YAML::NodeType::Sequence);
+    for (const std::string& site : sites) targets.push_back(site);
+    job["static_configs"] = YAML::Node(YAML::NodeType::Sequence);
+    job["static_configs"][0]["targets"] = targets;
+    YAML::Node jobs(YAML::NodeType::Sequence);
+    jobs.push_back(job);
+    YAML::Emitter out;
+    out << jobs;
+    std::string indented;
+    for (absl::string_view line : absl::StrSplit(out.c_str(), '\n')) {
+      absl::StrAppend(&indented, "  ", line, "\n");
+    }
+    return indented;
+  } catch (const YAML::Exception& e) {
+    *error = absl::StrCat("deploy/fleet/prometheus-federate.yml: ", e.what());
+    return "";
+  }
+}
+
 // Alert labels and annotations from a webhook notification.
 struct Delivered {
   std::string path;  // the receiver's URL path
@@ -404,6 +441,20 @@ class FleetE2eTest : public ::testing::Test {
       (*sites_)[site] = std::move(server);
     }
 
+    // A global Prometheus federating the sites as deploy/fleet/ says.
+    std::vector<std::string> site_addresses;
+    for (const auto& [site, server] : *sites_) {
+      site_addresses.push_back(absl::StrCat("127.0.0.1:", server->port()));
+    }
+    PrometheusOptions federating;
+    federating.extra_scrape_configs = FederationJob(site_addresses, setup_error_);
+    if (!setup_error_->empty()) return;
+    federated_ = new PrometheusServer();
+    if (!federated_->Start(std::vector<std::string>{}, {}, federating)) {
+      *setup_error_ = "the federating prometheus did not start: " + federated_->log();
+      return;
+    }
+
     // Ready when the global store has every host scraped three times (rate()
     // needs two samples) and both sites' cluster-level density rules, the
     // last of a chain of three.
@@ -412,8 +463,11 @@ class FleetE2eTest : public ::testing::Test {
       PromQueryResult up =
           store_->Query("count(count_over_time(up{job=\"strata\"}[1m]) >= 3 and up == 1)");
       PromQueryResult idle = store_->Query("count(strata:cluster_physical_cpu_idle:cores)");
+      PromQueryResult federated =
+          federated_->Query("count(strata:cluster_physical_cpu_idle:cores)");
       if (up.ok && idle.ok && up.samples.size() == 1 && up.samples[0].value == kHosts &&
-          idle.samples.size() == 1 && idle.samples[0].value == 2) {
+          idle.samples.size() == 1 && idle.samples[0].value == 2 && federated.ok &&
+          federated.samples.size() == 1 && federated.samples[0].value == 2) {
         ready_seconds_ = absl::ToDoubleSeconds(absl::Now() - started);
         return;
       }
@@ -424,6 +478,8 @@ class FleetE2eTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    delete federated_;
+    federated_ = nullptr;
     delete sites_;
     sites_ = nullptr;
     delete alertmanager_;
@@ -574,6 +630,7 @@ class FleetE2eTest : public ::testing::Test {
   static WebhookReceiver* receiver_;
   static AlertmanagerServer* alertmanager_;
   static std::map<std::string, std::unique_ptr<PrometheusServer>>* sites_;
+  static PrometheusServer* federated_;
   static std::string* setup_error_;
   static double ready_seconds_;
 };
@@ -585,6 +642,7 @@ VictoriaMetricsServer* FleetE2eTest::store_ = nullptr;
 WebhookReceiver* FleetE2eTest::receiver_ = nullptr;
 AlertmanagerServer* FleetE2eTest::alertmanager_ = nullptr;
 std::map<std::string, std::unique_ptr<PrometheusServer>>* FleetE2eTest::sites_ = nullptr;
+PrometheusServer* FleetE2eTest::federated_ = nullptr;
 std::string* FleetE2eTest::setup_error_ = nullptr;
 double FleetE2eTest::ready_seconds_ = 0;
 
@@ -764,6 +822,47 @@ TEST_F(FleetE2eTest, StrandedCapacityPerSite) {
   const std::vector<std::string> idle_memory = PanelQueries("density", "Idle physical memory (1d)");
   ASSERT_EQ(idle_memory.size(), 1u);
   EXPECT_EQ(StoreValue(idle_memory[0]), hosts * kBareMetalMemoryAvailableBytes) << idle_memory[0];
+}
+
+// The other way to a global view: a Prometheus federating only the sites'
+// per-host and per-site rule outputs and the few series the overview counts
+// (deploy/fleet/prometheus-federate.yml) answers the same questions.
+TEST_F(FleetE2eTest, FederatedRuleOutputsAnswerTheOverview) {
+  auto values_by = [](const std::string& promql, const std::string& label) {
+    PromQueryResult result = federated_->Query(promql);
+    EXPECT_TRUE(result.ok) << promql << ": " << result.error;
+    std::map<std::string, double> out;
+    for (const PromSample& sample : result.samples) out[Label(sample.labels, label)] = sample.value;
+    return out;
+  };
+  std::map<std::string, double> per_version;
+  for (const Host& host : kFleet) per_version[host.image_version] += 1;
+  EXPECT_EQ(values_by("sum by (image_version) (strata:image_version_hosts:count)", "image_version"),
+            per_version);
+  std::map<std::string, double> above;
+  for (int i = 0; i < kHosts; ++i) {
+    const Host& h = kFleet[i];
+    if (h.hypervisor_cpus > 0 && kRunningVcpus / h.hypervisor_cpus > kOvercommitThreshold) {
+      above[(*targets_)[i]] = kRunningVcpus / h.hypervisor_cpus;
+    }
+  }
+  EXPECT_EQ(values_by(absl::StrCat("strata:hypervisor_vcpu_overcommit:ratio{scope=\"running\"} > ",
+                                   kOvercommitThreshold),
+                      "instance"),
+            above);
+  int stale = 0;
+  for (const Host& host : kFleet) stale += host.puppet == Puppet::kStale;
+  EXPECT_EQ(values_by("count(time() - strata_convergence_last_run_timestamp_seconds > 7200)", ""),
+            (std::map<std::string, double>{{"", stale}}));
+  // Federation keeps each site's external label.
+  std::map<std::string, double> idle;
+  for (const Host& host : kFleet) {
+    idle[host.site] += std::string(host.kind) == kBareMetal ? kBareMetalCpus : 0;
+  }
+  EXPECT_EQ(values_by("strata:cluster_physical_cpu_idle:cores", "site"), idle);
+  // Only what the match[] list names: no raw per-host series beyond those.
+  EXPECT_EQ(values_by("count({__name__=~\"strata_domain_.+|strata_puppet_.+\"}) or vector(0)", ""),
+            (std::map<std::string, double>{{"", 0}}));
 }
 
 // Alertmanager delivers the paging alerts to the paging receiver, one

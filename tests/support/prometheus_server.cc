@@ -141,7 +141,7 @@ bool PrometheusServer::Start(const std::vector<std::string>& targets,
                   "  - job_name: strata\n"
                   "    static_configs:\n"
                   "      - targets: [",
-                  absl::StrJoin(quoted_targets, ", "), "]\n");
+                  absl::StrJoin(quoted_targets, ", "), "]\n", options.extra_scrape_configs);
   if (!options.remote_write_urls.empty()) {
     absl::StrAppend(&config, "remote_write:\n");
     for (const std::string& url : options.remote_write_urls) {

@@ -55,6 +55,8 @@ struct PrometheusOptions {
   std::vector<std::string> remote_write_urls;
   // Alertmanagers to send alerts to (host:port, plain HTTP).
   std::vector<std::string> alertmanagers;
+  // More scrape jobs: YAML list items, appended under scrape_configs as given.
+  std::string extra_scrape_configs;
 };
 
 class PrometheusServer {
