@@ -123,7 +123,15 @@ const std::string& ExporterProcess::stderr_text() {
 }
 
 bool ExporterProcess::Start(const std::vector<std::string>& args, absl::Duration timeout) {
+  return Launch(args) && WaitListening(timeout);
+}
+
+bool ExporterProcess::Launch(const std::vector<std::string>& args) {
   Spawn(args);
+  return pid_ > 0;
+}
+
+bool ExporterProcess::WaitListening(absl::Duration timeout) {
   if (pid_ <= 0) return false;
   const std::regex listening(R"(msg=listening .*port=(\d+))");
   const absl::Time deadline = absl::Now() + timeout;

@@ -26,6 +26,11 @@ class ExporterProcess {
   // that it listens. Returns false if it exited or never listened; stderr()
   // then says why.
   bool Start(const std::vector<std::string>& args, absl::Duration timeout = absl::Seconds(10));
+  // Start() in two halves, so a test can start many exporters at once:
+  // Launch() only runs the binary (false when fork failed), WaitListening()
+  // waits for its "listening" line.
+  bool Launch(const std::vector<std::string>& args);
+  bool WaitListening(absl::Duration timeout = absl::Seconds(10));
 
   // Starts the binary and waits for it to exit; returns its exit code.
   int RunToExit(const std::vector<std::string>& args, absl::Duration timeout = absl::Seconds(10));

@@ -61,6 +61,10 @@ HttpResult HttpGet(const std::string& url, const HttpGetOptions& options) {
   if (options.decode_gzip) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (options.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (options.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, options.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(options.body.size()));
   } else if (options.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, options.method.c_str());
   }

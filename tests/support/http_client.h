@@ -27,6 +27,8 @@ struct HttpGetOptions {
   std::string client_key;
   // Basic auth as "user:password"; empty: none.
   std::string user_password;
+  // Sent as the request body when `method` is POST (set a Content-Type header).
+  std::string body;
 };
 
 HttpResult HttpGet(const std::string& url, const HttpGetOptions& options = {});

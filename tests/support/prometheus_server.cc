@@ -1,50 +1,17 @@
 #include "tests/support/prometheus_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "rapidjson/document.h"
 #include "tests/support/http_client.h"
 #include "tests/support/test_files.h"
 
 namespace strata::testing {
 namespace {
-
-namespace fs = std::filesystem;
-
-// A port that was free on 127.0.0.1 a moment ago: bind to port 0, read what
-// the kernel gave, close. Prometheus cannot listen on port 0 and report it,
-// so a race with another process is possible; Start() retries on it.
-int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // YAML double-quoted scalar.
 std::string Quoted(const std::string& text) {
@@ -128,154 +95,100 @@ std::string UrlEncode(const std::string& text) {
 
 PrometheusServer::~PrometheusServer() { Stop(); }
 
-std::string PrometheusServer::base_url() const { return absl::StrCat("http://127.0.0.1:", port_); }
-
-std::string PrometheusServer::log() const {
-  std::string text = dir_.empty() ? "" : ReadWholeFile(dir_ + "/prometheus.log");
-  return start_error_.empty() ? text : start_error_ + "\n" + text;
-}
-
 bool PrometheusServer::Start(const std::string& target, const std::vector<std::string>& rule_files,
                              absl::Duration timeout) {
-  return Start(std::vector<std::string>{target}, rule_files, timeout);
+  return Start(std::vector<std::string>{target}, rule_files, PrometheusOptions{}, timeout);
 }
 
 bool PrometheusServer::Start(const std::vector<std::string>& targets,
                              const std::vector<std::string>& rule_files, absl::Duration timeout) {
+  return Start(targets, rule_files, PrometheusOptions{}, timeout);
+}
+
+bool PrometheusServer::Start(const std::vector<std::string>& targets,
+                             const std::vector<std::string>& rule_files,
+                             const PrometheusOptions& options, absl::Duration timeout) {
   Stop();
   const std::string binary = FindExecutable("prometheus");
   if (binary.empty()) {
     start_error_ = "no prometheus binary (Debian package prometheus)";
     return false;
   }
-  char dir_template[] = "/tmp/strata-prometheus-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) {
+  if (!server_.MakeDir("prometheus")) {
     start_error_ = "mkdtemp failed";
     return false;
   }
-  dir_ = dir_template;
+  start_error_.clear();
+  const std::string& dir = server_.dir();
   std::vector<std::string> quoted_rules;
   for (const std::string& file : rule_files) quoted_rules.push_back(Quoted(file));
   std::vector<std::string> quoted_targets;
   for (const std::string& target : targets) quoted_targets.push_back(Quoted(target));
-  const std::string config = absl::StrCat(
+  std::string config = absl::StrCat(
       "global:\n"
       "  scrape_interval: 1s\n"
       "  scrape_timeout: 1s\n"
-      "  evaluation_interval: 1s\n"
-      "rule_files: [",
-      absl::StrJoin(quoted_rules, ", "),
-      "]\n"
-      "scrape_configs:\n"
-      "  - job_name: strata\n"
-      "    static_configs:\n"
-      "      - targets: [",
-      absl::StrJoin(quoted_targets, ", "), "]\n");
-  std::ofstream(dir_ + "/prometheus.yml") << config;
-
-  const absl::Time deadline = absl::Now() + timeout;
-  for (int attempt = 0; attempt < 5 && absl::Now() < deadline; ++attempt) {
-    if (StartOnce(binary, deadline)) return true;
-    // Only a lost race for the port is worth another try.
-    if (log().find("address already in use") == std::string::npos) break;
+      "  evaluation_interval: 1s\n");
+  if (!options.external_labels.empty()) {
+    absl::StrAppend(&config, "  external_labels:\n");
+    for (const auto& [name, value] : options.external_labels) {
+      absl::StrAppend(&config, "    ", name, ": ", Quoted(value), "\n");
+    }
   }
-  return false;
-}
-
-bool PrometheusServer::StartOnce(const std::string& binary, absl::Time deadline) {
-  port_ = PickFreePort();
-  if (port_ == 0) {
-    start_error_ = "no free port on 127.0.0.1";
-    return false;
+  absl::StrAppend(&config, "rule_files: [", absl::StrJoin(quoted_rules, ", "),
+                  "]\n"
+                  "scrape_configs:\n"
+                  "  - job_name: strata\n"
+                  "    static_configs:\n"
+                  "      - targets: [",
+                  absl::StrJoin(quoted_targets, ", "), "]\n", options.extra_scrape_configs);
+  if (!options.remote_write_urls.empty()) {
+    absl::StrAppend(&config, "remote_write:\n");
+    for (const std::string& url : options.remote_write_urls) {
+      // Sent within a second, not the default 5 s batch deadline.
+      absl::StrAppend(&config, "  - url: ", Quoted(url),
+                      "\n"
+                      "    queue_config:\n"
+                      "      batch_send_deadline: 1s\n"
+                      "      min_backoff: 100ms\n"
+                      "      max_backoff: 1s\n");
+    }
   }
-  std::vector<std::string> args = {
+  if (!options.alertmanagers.empty()) {
+    std::vector<std::string> quoted_alertmanagers;
+    for (const std::string& am : options.alertmanagers) quoted_alertmanagers.push_back(Quoted(am));
+    absl::StrAppend(&config,
+                    "alerting:\n"
+                    "  alertmanagers:\n"
+                    "    - api_version: v2\n"
+                    "      static_configs:\n"
+                    "        - targets: [",
+                    absl::StrJoin(quoted_alertmanagers, ", "), "]\n");
+  }
+  std::ofstream(dir + "/prometheus.yml") << config;
+  return server_.Start(
       binary,
-      "--config.file=" + dir_ + "/prometheus.yml",
-      "--storage.tsdb.path=" + dir_ + "/data",
-      absl::StrCat("--web.listen-address=127.0.0.1:", port_),
-      "--log.level=info",
-  };
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string log_path = dir_ + "/prometheus.log";
-  const pid_t parent = getpid();
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    start_error_ = "cannot create " + log_path;
-    return false;
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec. Die with the test.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(log_fd);
-  if (pid < 0) {
-    start_error_ = "fork failed";
-    return false;
-  }
-  pid_ = pid;
-  start_error_.clear();
-  const std::string ready_url = base_url() + "/-/ready";
-  while (absl::Now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      start_error_ = absl::StrCat("prometheus exited with status ", status, " on port ", port_);
-      return false;
-    }
-    HttpGetOptions options;
-    options.timeout_ms = 1000;
-    HttpResult ready = HttpGet(ready_url, options);
-    if (ready.ok && ready.status == 200) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  start_error_ = "prometheus not ready in time";
-  // Keep the temp dir (and log) until Stop().
-  const pid_t stale = pid_;
-  kill(stale, SIGKILL);
-  waitpid(stale, nullptr, 0);
-  pid_ = -1;
-  return false;
+      [&dir](int port) {
+        return std::vector<std::string>{
+            "--config.file=" + dir + "/prometheus.yml",
+            "--storage.tsdb.path=" + dir + "/data",
+            absl::StrCat("--web.listen-address=127.0.0.1:", port),
+            "--log.level=info",
+        };
+      },
+      "/-/ready", timeout);
 }
 
-void PrometheusServer::Stop() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    bool exited = false;
-    while (absl::Now() < deadline) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        exited = true;
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    if (!exited) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    pid_ = -1;
-  }
-  if (!dir_.empty()) {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-    dir_.clear();
-  }
-}
+void PrometheusServer::Stop() { server_.Stop(); }
 
 PromQueryResult PrometheusServer::Query(const std::string& promql) const {
+  return QueryPrometheusApi(base_url(), promql);
+}
+
+PromQueryResult QueryPrometheusApi(const std::string& base_url, const std::string& promql) {
   PromQueryResult result;
   rapidjson::Document doc;
-  const rapidjson::Value* data = FetchApi(base_url() + "/api/v1/query?query=" + UrlEncode(promql),
+  const rapidjson::Value* data = FetchApi(base_url + "/api/v1/query?query=" + UrlEncode(promql),
                                           doc, result.ok, result.error, result.body);
   if (data == nullptr) return result;
   auto type = data->FindMember("resultType");

@@ -1,18 +1,19 @@
 // Runs Debian's real `prometheus` binary on loopback for end-to-end tests of
 // the alerting rules and dashboards: one job "strata" scraping the given targets
 // every second, rule files evaluated every second, a throw-away TSDB in a
-// temporary directory. Queries go through Prometheus' HTTP API. The server is
-// stopped (SIGTERM, then SIGKILL) when the object goes, and is killed by the
-// kernel if the test process dies first (PR_SET_PDEATHSIG).
+// temporary directory; optionally external labels, remote write and
+// Alertmanagers, as a site server of a fleet has. Queries go through
+// Prometheus' HTTP API. The server is stopped (SIGTERM, then SIGKILL) when
+// the object goes, and is killed by the kernel if the test process dies first
+// (PR_SET_PDEATHSIG).
 #pragma once
-
-#include <sys/types.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/support/server_process.h"
 
 namespace strata::testing {
 
@@ -46,6 +47,18 @@ struct PromAlertsResult {
   std::string body;
 };
 
+// What a site server has besides its scrape job and rules.
+struct PrometheusOptions {
+  // global.external_labels: added to what it remote-writes and its alerts.
+  std::map<std::string, std::string> external_labels;
+  // Remote-write endpoints (full URLs), flushed at least every second.
+  std::vector<std::string> remote_write_urls;
+  // Alertmanagers to send alerts to (host:port, plain HTTP).
+  std::vector<std::string> alertmanagers;
+  // More scrape jobs: YAML list items, appended under scrape_configs as given.
+  std::string extra_scrape_configs;
+};
+
 class PrometheusServer {
  public:
   PrometheusServer() = default;
@@ -62,6 +75,9 @@ class PrometheusServer {
   // The same with several targets, all in job "strata" (each its own instance).
   bool Start(const std::vector<std::string>& targets, const std::vector<std::string>& rule_files,
              absl::Duration timeout = absl::Seconds(20));
+  // The same with `options`.
+  bool Start(const std::vector<std::string>& targets, const std::vector<std::string>& rule_files,
+             const PrometheusOptions& options, absl::Duration timeout = absl::Seconds(20));
 
   // SIGTERM, up to 5 s for a clean exit, then SIGKILL; removes the temp dir.
   void Stop();
@@ -70,19 +86,19 @@ class PrometheusServer {
   PromQueryResult Query(const std::string& promql) const;
   PromAlertsResult Alerts() const;
 
-  int port() const { return port_; }
-  std::string base_url() const;
+  int port() const { return server_.port(); }
+  std::string base_url() const { return server_.base_url(); }
   // What prometheus wrote to stdout and stderr so far.
-  std::string log() const;
+  std::string log() const { return start_error_.empty() ? server_.log() : start_error_; }
 
  private:
-  bool StartOnce(const std::string& binary, absl::Time deadline);
-
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string dir_;  // temp dir: config, TSDB, log
+  ServerProcess server_;  // its directory holds the config and the TSDB
   std::string start_error_;
 };
+
+// An instant query at the current time through the Prometheus HTTP API at
+// `base_url` (Prometheus itself, or a store that speaks its API).
+PromQueryResult QueryPrometheusApi(const std::string& base_url, const std::string& promql);
 
 // Whether Debian's prometheus binary is installed.
 bool PrometheusAvailable();
