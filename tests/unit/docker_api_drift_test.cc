@@ -3,7 +3,6 @@
 // per-container cache that bounds how often and how long the engine is asked,
 // and the client against hostile engines (hung, malformed, not UTF-8, a
 // million changes) on a real unix socket.
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -19,22 +18,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/fake_engine.h"
+#include "tests/support/test_files.h"
 
 namespace strata {
 namespace {
 
 using ::strata::testing::FakeEngine;
+using ::strata::testing::ReadWholeFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::PrintToString;
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/docker_api/" + name,
-                   std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadWholeFile(std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/docker_api/" + name);
 }
 
 ContainerDrift ParseOk(const std::string& json, const DriftRules& rules = {}) {

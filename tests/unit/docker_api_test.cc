@@ -10,8 +10,6 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,10 +21,12 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_files.h"
 
 namespace strata {
 namespace {
 
+using ::strata::testing::ReadWholeFile;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Field;
@@ -37,11 +37,7 @@ using ::testing::PrintToString;
 using ::testing::UnorderedElementsAre;
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/docker_api/" + name,
-                   std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadWholeFile(std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/docker_api/" + name);
 }
 
 // Parses `json`, which the test expects to be valid, as a single container.
