@@ -167,20 +167,27 @@ local promql = import 'lib/promql.libsonnet';
           // series per domain whose guest also runs the exporter, with the
           // hypervisor's labels, the domain, the uuid and the guest's
           // instance as guest_instance. Both sides must carry the same
-          // cluster label. Value 1.
+          // cluster label. Value 1. A UUID that more than one guest reports
+          // (guests cloned with their SMBIOS UUID) is left out: joined, it
+          // would make the whole rule fail for the cluster.
           {
             record: 'strata:vm_guest:info',
             expr: |||
               max by (%(domainBy)s) (strata_domain_info%(uuid)s)
                 * on(%(cu)s) group_left(guest_instance)
-              max by (%(guestBy)s) (
-                label_replace(strata_host_identity_info%(uuid)s, "guest_instance", "$1", "instance", "(.*)")
+              (
+                %(guests)s
+                  and on(%(cu)s)
+                (count by (%(cu)s) (%(guests)s) == 1)
               )
             ||| % {
               uuid: sel(['uuid!=""']),
               domainBy: on(['domain', 'uuid']),
               cu: promql.labelList(clusters + ['uuid']),
-              guestBy: promql.labelList(clusters + ['uuid', 'guest_instance']),
+              guests: 'max by (%s) (label_replace(strata_host_identity_info%s, "guest_instance", "$1", "instance", "(.*)"))' % [
+                promql.labelList(clusters + ['uuid', 'guest_instance']),
+                sel(['uuid!=""']),
+              ],
             },
           },
           // vCPUs and maximum memory the hypervisor gave the VM.
