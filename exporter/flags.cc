@@ -5,28 +5,11 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "base/duration_flag.h"
 #include "exporter/build_info.h"
 
 namespace strata {
 namespace {
-
-// Adds a flag taking a Go-style duration ("10s", "500ms").
-void AddDurationFlag(CLI::App& app, const std::string& name, absl::Duration& target,
-                     const std::string& help) {
-  app.add_option_function<std::string>(
-         name,
-         [&target, name](const std::string& text) {
-           absl::Duration parsed;
-           if (!absl::ParseDuration(text, &parsed) || parsed <= absl::ZeroDuration()) {
-             throw CLI::ValidationError(name, "\"" + text +
-                                                  "\" is not a positive duration "
-                                                  "such as 10s or 500ms");
-           }
-           target = parsed;
-         },
-         help)
-      ->default_str(absl::FormatDuration(target));
-}
 
 std::string OneLine(std::string text) {
   text = absl::StrReplaceAll(text, {{"\n", " "}});
@@ -66,9 +49,13 @@ void DefineFlags(CLI::App& app, ExporterFlags& flags,
                "--web.listen-address.");
   AddDurationFlag(app, "--scrape.timeout", flags.scrape_timeout,
                   "Longest time one scrape's collectors may take; lowered to Prometheus' own "
-                  "scrape timeout minus --scrape.timeout-offset when it sends one.");
+                  "scrape timeout minus --scrape.timeout-offset when it sends one.",
+                  DurationFloor::kPositive)
+      ->default_str(absl::FormatDuration(flags.scrape_timeout));
   AddDurationFlag(app, "--scrape.timeout-offset", flags.scrape_timeout_offset,
-                  "Taken off Prometheus' scrape timeout, so the answer arrives in time.");
+                  "Taken off Prometheus' scrape timeout, so the answer arrives in time.",
+                  DurationFloor::kPositive)
+      ->default_str(absl::FormatDuration(flags.scrape_timeout_offset));
   app.add_option("--path.procfs", flags.paths.procfs, "procfs mountpoint.")->capture_default_str();
   app.add_option("--path.sysfs", flags.paths.sysfs, "sysfs mountpoint.")->capture_default_str();
   app.add_option("--path.rootfs", flags.paths.rootfs, "Root of the host's file system.")

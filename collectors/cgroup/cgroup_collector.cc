@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/build_options.h"
+#include "base/duration_flag.h"
 #include "base/user_pattern.h"
 #include "collectors/cgroup/cgroup_metrics.h"
 #include "collectors/cgroup/cgroup_stats.h"
@@ -349,22 +350,6 @@ absl::Status CgroupCollector::Enrich([[maybe_unused]] std::vector<ReportedCgroup
 #endif
 }
 
-[[maybe_unused]] void AddDurationOption(CLI::App& app, const std::string& name,
-                                        absl::Duration& target, const std::string& help,
-                                        const std::string& default_text) {
-  app.add_option_function<std::string>(
-         name,
-         [&target, name](const std::string& text) {
-           absl::Duration parsed;
-           if (!absl::ParseDuration(text, &parsed) || parsed < absl::ZeroDuration()) {
-             throw CLI::ValidationError(name, "\"" + text + "\" is not a duration of 0s or more");
-           }
-           target = parsed;
-         },
-         help)
-      ->default_str(default_text);
-}
-
 void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
   app.add_option("--collector.cgroup.path-include", options.path_include,
                  "RE2 regex (Go syntax, as node_exporter's): only cgroup paths it matches "
@@ -403,31 +388,27 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "Container labels copied into strata_container_info as label_<name>; "
                  "comma-separated.")
       ->delimiter(',');
-  app.add_option_function<std::string>(
-         "--collector.cgroup.docker-refresh-interval",
-         [&interval = options.docker_refresh_interval](const std::string& text) {
-           absl::Duration parsed;
-           if (!absl::ParseDuration(text, &parsed) || parsed < absl::ZeroDuration()) {
-             throw CLI::ValidationError("--collector.cgroup.docker-refresh-interval",
-                                        "\"" + text + "\" is not a duration of 0s or more");
-           }
-           interval = parsed;
-         },
-         "Longest time the engine's container list (names, images, labels) is kept while the "
-         "set of containers stays the same, so renames show within it; 0s asks on every scrape.")
+  AddDurationFlag(app, "--collector.cgroup.docker-refresh-interval",
+                  options.docker_refresh_interval,
+                  "Longest time the engine's container list (names, images, labels) is kept "
+                  "while the set of containers stays the same, so renames show within it; 0s "
+                  "asks on every scrape.",
+                  DurationFloor::kZeroOrMore)
       ->default_str("1m");
   app.add_flag("--collector.cgroup.drift,!--no-collector.cgroup.drift", options.drift,
                "Ask the engine how far each container's file system has drifted from its image "
                "(GET /containers/{id}/changes) (default: on).");
-  AddDurationOption(app, "--collector.cgroup.drift-interval", options.drift_interval,
-                    "Least time between two drift and start-time computations for one "
-                    "container; scrapes in between serve the last answer.",
-                    "5m");
-  AddDurationOption(app, "--collector.cgroup.drift-timeout", options.drift_timeout,
-                    "Most time one scrape spends asking the engine for containers' drift, start "
-                    "and image times; containers left over keep their last answer and are asked "
-                    "first next time. Keep it well under --scrape.timeout.",
-                    "2s");
+  AddDurationFlag(app, "--collector.cgroup.drift-interval", options.drift_interval,
+                  "Least time between two drift and start-time computations for one "
+                  "container; scrapes in between serve the last answer.",
+                  DurationFloor::kZeroOrMore)
+      ->default_str("5m");
+  AddDurationFlag(app, "--collector.cgroup.drift-timeout", options.drift_timeout,
+                  "Most time one scrape spends asking the engine for containers' drift, start "
+                  "and image times; containers left over keep their last answer and are asked "
+                  "first next time. Keep it well under --scrape.timeout.",
+                  DurationFloor::kZeroOrMore)
+      ->default_str("2s");
   app.add_option("--collector.cgroup.drift-paths", options.drift_paths,
                  "Path prefixes whose drifted paths are listed in "
                  "strata_container_drift_path_info; comma-separated.")

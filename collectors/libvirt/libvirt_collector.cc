@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/duration_flag.h"
 #include "collectors/libvirt/libvirt_metrics.h"
 #include "collectors/libvirt/libvirt_session.h"
 #include "collectors/options_collector_module.h"
@@ -244,17 +245,9 @@ void AddLibvirtFlags(CLI::App& app, LibvirtCollectorOptions& options) {
   app.add_option("--collector.libvirt.uri", options.uri,
                  "libvirt connection URI, opened read-only.")
       ->capture_default_str();
-  app.add_option_function<std::string>(
-         "--collector.libvirt.timeout",
-         [&timeout = options.timeout](const std::string& text) {
-           absl::Duration parsed;
-           if (!absl::ParseDuration(text, &parsed) || parsed <= absl::ZeroDuration()) {
-             throw CLI::ValidationError("--collector.libvirt.timeout",
-                                        "\"" + text + "\" is not a positive duration");
-           }
-           timeout = parsed;
-         },
-         "Longest time the libvirt calls of one scrape may take.")
+  AddDurationFlag(app, "--collector.libvirt.timeout", options.timeout,
+                  "Longest time the libvirt calls of one scrape may take.",
+                  DurationFloor::kPositive)
       ->default_str("5s");
   app.add_flag("--collector.libvirt.vcpu-metrics", options.vcpu_metrics,
                "Export per-vCPU time, wait and delay (one series per vCPU each).");

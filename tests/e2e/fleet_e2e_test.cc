@@ -43,6 +43,7 @@
 #include "tests/support/alertmanager_server.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/json_string_map.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/sanitizers.h"
 #include "tests/support/test_files.h"
@@ -291,15 +292,6 @@ struct Delivered {
   std::string status;
 };
 
-std::map<std::string, std::string> StringMap(const rapidjson::Value& object) {
-  std::map<std::string, std::string> out;
-  if (!object.IsObject()) return out;
-  for (const auto& member : object.GetObject()) {
-    if (member.value.IsString()) out[member.name.GetString()] = member.value.GetString();
-  }
-  return out;
-}
-
 // Every alert of every notification `receiver` got.
 std::vector<Delivered> DeliveredAlerts(const WebhookReceiver& receiver) {
   std::vector<Delivered> out;
@@ -312,13 +304,13 @@ std::vector<Delivered> DeliveredAlerts(const WebhookReceiver& receiver) {
       continue;
     }
     std::map<std::string, std::string> group_labels;
-    if (doc.HasMember("groupLabels")) group_labels = StringMap(doc["groupLabels"]);
+    if (doc.HasMember("groupLabels")) group_labels = JsonStringMap(doc["groupLabels"]);
     for (const rapidjson::Value& alert : doc["alerts"].GetArray()) {
       Delivered d;
       d.path = request.path;
       d.group_labels = group_labels;
-      if (alert.HasMember("labels")) d.labels = StringMap(alert["labels"]);
-      if (alert.HasMember("annotations")) d.annotations = StringMap(alert["annotations"]);
+      if (alert.HasMember("labels")) d.labels = JsonStringMap(alert["labels"]);
+      if (alert.HasMember("annotations")) d.annotations = JsonStringMap(alert["annotations"]);
       if (alert.HasMember("status") && alert["status"].IsString()) {
         d.status = alert["status"].GetString();
       }

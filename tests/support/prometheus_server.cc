@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "rapidjson/document.h"
 #include "tests/support/http_client.h"
+#include "tests/support/json_string_map.h"
 #include "tests/support/test_files.h"
 
 namespace strata::testing {
@@ -21,15 +22,6 @@ std::string Quoted(const std::string& text) {
     out.push_back(c);
   }
   return out + "\"";
-}
-
-std::map<std::string, std::string> StringMap(const rapidjson::Value& object) {
-  std::map<std::string, std::string> out;
-  if (!object.IsObject()) return out;
-  for (const auto& member : object.GetObject()) {
-    if (member.value.IsString()) out[member.name.GetString()] = member.value.GetString();
-  }
-  return out;
 }
 
 // A sample value as the API writes it: [ <unix time>, "<value>" ]; the value
@@ -208,7 +200,7 @@ PromQueryResult QueryPrometheusApi(const std::string& base_url, const std::strin
     for (const auto& item : items.GetArray()) {
       PromSample sample;
       auto metric = item.FindMember("metric");
-      if (metric != item.MemberEnd()) sample.labels = StringMap(metric->value);
+      if (metric != item.MemberEnd()) sample.labels = JsonStringMap(metric->value);
       auto single = item.FindMember("value");
       auto many = item.FindMember("values");  // matrix: keep the last point
       if (single != item.MemberEnd()) {
@@ -240,8 +232,8 @@ PromAlertsResult PrometheusServer::Alerts() const {
     auto annotations = item.FindMember("annotations");
     auto state = item.FindMember("state");
     auto value = item.FindMember("value");
-    if (labels != item.MemberEnd()) alert.labels = StringMap(labels->value);
-    if (annotations != item.MemberEnd()) alert.annotations = StringMap(annotations->value);
+    if (labels != item.MemberEnd()) alert.labels = JsonStringMap(labels->value);
+    if (annotations != item.MemberEnd()) alert.annotations = JsonStringMap(annotations->value);
     if (state != item.MemberEnd() && state->value.IsString())
       alert.state = state->value.GetString();
     if (value != item.MemberEnd() && value->value.IsString()) {
