@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/directory_watch.h"
+#include "base/inotify_watch.h"
 
 namespace strata {
 namespace {
@@ -66,6 +68,9 @@ absl::StatusOr<int> CheckRegularFile(int fd, const std::string& full, struct sta
 
 constexpr int kReadFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
+// Enough for any cgroup or sysfs file in one read; memory.stat is about 1.5 KiB.
+constexpr size_t kSmallFileBuffer = 16 << 10;
+
 class RealHostFs : public HostFs {
  public:
   explicit RealHostFs(HostPaths paths)
@@ -95,6 +100,44 @@ class RealHostFs : public HostFs {
       }
     }
     return contents;
+  }
+
+  absl::StatusOr<absl::string_view> ReadSmallFile(HostRoot root, absl::string_view path,
+                                                  std::string& buffer) const override {
+    const std::string full = Resolve(root, path);
+    absl::StatusOr<int> opened = Open(root, path, kReadFlags, full);
+    if (!opened.ok()) return opened.status();
+    ScopedFd fd(*opened);
+    if (buffer.size() < kSmallFileBuffer) buffer.resize(kSmallFileBuffer);
+    size_t have = 0;
+    while (true) {
+      const size_t room = buffer.size() - have;
+      const ssize_t n = read(fd.get(), &buffer[have], room);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", full);
+      }
+      have += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < room) break;  // the end of the file
+      if (buffer.size() > kMaxHostFileBytes) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("read ", full, ": larger than ", kMaxHostFileBytes, " bytes"));
+      }
+      buffer.resize(std::min(buffer.size() * 2, kMaxHostFileBytes + 1));
+    }
+    return absl::string_view(buffer.data(), have);
+  }
+
+  absl::StatusOr<std::unique_ptr<DirectoryWatch>> WatchDirectories() const override {
+    DirectoryOpener open_below_rootfs;
+    if (!rootfs_is_slash_) {
+      open_below_rootfs = [this](HostRoot root, absl::string_view path) {
+        return Open(root, path, O_PATH | O_DIRECTORY | O_CLOEXEC, Resolve(root, path), "watch");
+      };
+    }
+    return NewInotifyWatch(
+        [this](HostRoot root, absl::string_view path) { return Resolve(root, path); },
+        std::move(open_below_rootfs));
   }
 
   absl::StatusOr<std::vector<std::string>> ListDir(HostRoot root,
@@ -325,6 +368,18 @@ class RealHostFs : public HostFs {
 };
 
 }  // namespace
+
+absl::StatusOr<absl::string_view> HostFs::ReadSmallFile(HostRoot root, absl::string_view path,
+                                                        std::string& buffer) const {
+  absl::StatusOr<std::string> text = ReadFile(root, path);
+  if (!text.ok()) return text.status();
+  buffer = *std::move(text);
+  return absl::string_view(buffer);
+}
+
+absl::StatusOr<std::unique_ptr<DirectoryWatch>> HostFs::WatchDirectories() const {
+  return absl::UnimplementedError("this file system cannot watch directories");
+}
 
 std::unique_ptr<HostFs> NewRealHostFs(HostPaths paths) {
   return std::make_unique<RealHostFs>(std::move(paths));

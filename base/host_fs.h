@@ -50,6 +50,8 @@ struct FileStat {
 // is passed on to the caller.
 using ChunkConsumer = std::function<absl::Status(absl::string_view chunk)>;
 
+class DirectoryWatch;
+
 class HostFs {
  public:
   virtual ~HostFs() = default;
@@ -101,6 +103,24 @@ class HostFs {
   // symbolic link, ResourceExhausted if the target is longer than
   // kMaxLinkTargetBytes; the message names the absolute path.
   virtual absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const = 0;
+
+  // The whole of a small file in as few system calls as the kernel allows:
+  // open, one read into `buffer` (kept by the caller from one file to the
+  // next, so nothing is allocated per file), close. A read shorter than the
+  // buffer is taken as the end of the file, as it is for regular files and
+  // for the one-record files of cgroupfs and sysfs; multi-record procfs files
+  // (mountinfo) need ReadFile. No fstat: O_NONBLOCK keeps a FIFO from
+  // blocking, and a file that never ends stops at kMaxHostFileBytes
+  // (ResourceExhausted). Returns a view into `buffer`, valid until its next
+  // use. Errors as ReadFile, except that a directory or device is Internal or
+  // read as it is rather than FailedPrecondition.
+  virtual absl::StatusOr<absl::string_view> ReadSmallFile(HostRoot root, absl::string_view path,
+                                                          std::string& buffer) const;
+
+  // A watch over directories below the roots, for trees listed once and
+  // kept true (directory_watch.h). Unimplemented where the file system
+  // cannot tell (fakes); then callers list again each time.
+  virtual absl::StatusOr<std::unique_ptr<DirectoryWatch>> WatchDirectories() const;
 
   // The absolute path a root-relative path resolves to, for messages.
   virtual std::string Resolve(HostRoot root, absl::string_view path) const = 0;

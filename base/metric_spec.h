@@ -53,6 +53,12 @@ class FamilyBuilder {
 
   bool empty() const { return family_.metric.empty(); }
 
+  // Room for `samples` samples, for a collector that knows how many it adds.
+  FamilyBuilder& Reserve(size_t samples) {
+    family_.metric.reserve(samples);
+    return *this;
+  }
+
   // Moves the family into `out` unless it has no samples; the builder is
   // empty afterwards.
   void EmitTo(std::vector<prometheus::MetricFamily>& out);

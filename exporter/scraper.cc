@@ -24,6 +24,9 @@ struct Scraper::Outcome {
   absl::Status status ABSL_GUARDED_BY(mu);
   std::vector<prometheus::MetricFamily> families ABSL_GUARDED_BY(mu);
   absl::Duration duration ABSL_GUARDED_BY(mu);
+  // Scrapes that will still take `families`: the last one moves them rather
+  // than copying (the model is most of a scrape's memory).
+  int readers ABSL_GUARDED_BY(mu) = 1;
 };
 
 // A registered collector and what the scraper remembers about it.
@@ -155,6 +158,10 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
   for (const auto& slot : selected) {
     absl::MutexLock lock(&slot->mu);
     if (slot->in_flight != nullptr) {
+      {
+        absl::MutexLock outcome_lock(&slot->in_flight->mu);
+        ++slot->in_flight->readers;
+      }
       outcomes.push_back(slot->in_flight);
       joined.push_back(true);
       continue;
@@ -183,11 +190,19 @@ absl::StatusOr<std::vector<prometheus::MetricFamily>> Scraper::Scrape(
     absl::Duration took;
     {
       absl::MutexLock lock(&outcome.mu);
-      if (outcome.mu.AwaitWithDeadline(absl::Condition(&outcome.done), deadline)) {
+      const bool done = outcome.mu.AwaitWithDeadline(absl::Condition(&outcome.done), deadline);
+      const bool last_reader = --outcome.readers == 0;
+      if (done) {
         status = outcome.status;
         took = outcome.duration;
-        // Other scrapes may share this collection: copy, never move.
-        families.insert(families.end(), outcome.families.begin(), outcome.families.end());
+        // Other scrapes may share this collection: only the last one moves.
+        if (last_reader) {
+          families.insert(families.end(), std::make_move_iterator(outcome.families.begin()),
+                          std::make_move_iterator(outcome.families.end()));
+          outcome.families = {};
+        } else {
+          families.insert(families.end(), outcome.families.begin(), outcome.families.end());
+        }
       } else {
         // Whatever it produces later goes to the scrapes still waiting.
         took = absl::Now() - start;

@@ -19,6 +19,7 @@
 #include "base/user_pattern.h"
 #include "collectors/cgroup/cgroup_metrics.h"
 #include "collectors/cgroup/cgroup_stats.h"
+#include "collectors/cgroup/cgroup_tree.h"
 #include "collectors/cgroup/container_details.h"
 #include "collectors/cgroup/docker_api.h"
 #include "collectors/cgroup/host_commitment.h"
@@ -80,7 +81,8 @@ class CgroupCollector : public Collector {
         options_(std::move(options)),
         include_(std::move(include)),
         exclude_(std::move(exclude)),
-        devices_(context.fs) {
+        devices_(context.fs),
+        tree_(context.fs, context.logger, options_.max_depth, options_.rescan_interval) {
     if (options_.network) {
       network_.emplace(context.fs, context.logger, options_.network_max_interfaces);
     }
@@ -100,6 +102,8 @@ class CgroupCollector : public Collector {
   const std::unique_ptr<const RE2> include_;
   const std::unique_ptr<const RE2> exclude_;
   DeviceNames devices_;
+  CgroupTree tree_;
+  std::string read_buffer_;  // one buffer for every cgroup file read
   std::unique_ptr<ContainerMetadataCache> engine_;
   std::unique_ptr<ContainerDetailsCache> details_;
   bool logged_no_socket_ = false;
@@ -128,12 +132,14 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
   }
   FamilyBuilder(m::kModeInfo).Add(1, {CgroupModeName(mounts->mode)}).EmitTo(out);
 
-  CgroupWalk walk = WalkCgroups(fs_, HierarchiesToWalk(*mounts), options_.max_depth);
+  const CgroupWalk& walk = tree_.Refresh(HierarchiesToWalk(*mounts), absl::Now());
   int filtered = 0;
   int capped = 0;
   int vanished = walk.vanished;
+  absl::Status status = walk.status;
   std::vector<std::string> problems;
   std::vector<ReportedCgroup> cgroups;
+  std::vector<std::string> gone;
   for (const std::string& path : walk.paths) {
     if (!SearchUserPattern(*include_, path) || SearchUserPattern(*exclude_, path)) {
       ++filtered;
@@ -143,17 +149,20 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
       ++capped;
       continue;
     }
-    absl::StatusOr<CgroupStats> stats = ReadCgroupStats(fs_, *mounts, path, problems);
+    absl::StatusOr<CgroupStats> stats = ReadCgroupStats(fs_, *mounts, path, problems, read_buffer_);
     if (!stats.ok()) {
       ++vanished;
+      gone.push_back(path);
       continue;
     }
     cgroups.push_back({path, IdentifyCgroup(path), *std::move(stats)});
   }
+  // Removed through a mount the directory watch does not see (another
+  // cgroup namespace's): dropped now, not at the next rescan.
+  for (const std::string& path : gone) tree_.Forget(path);
   FamilyBuilder skipped(m::kSkipped);
   skipped.Add(filtered, {"filter"}).Add(capped, {"cap"}).Add(vanished, {"vanished"}).EmitTo(out);
 
-  absl::Status status = walk.status;
   status.Update(Enrich(cgroups, out));
 
   FamilyBuilder info(m::kInfo), cpu_usage(m::kCpuUsage), periods(m::kCpuPeriods),
@@ -167,6 +176,11 @@ absl::Status CgroupCollector::Collect(std::vector<prometheus::MetricFamily>& out
       mem_stalled(m::kPressureMemoryStalled), io_waiting(m::kPressureIoWaiting),
       io_stalled(m::kPressureIoStalled), cpu_request(m::kCpuRequestCores),
       memory_request(m::kMemoryRequestBytes);
+  // Most families get a sample per cgroup: sized once, not grown sample by sample.
+  for (FamilyBuilder* family :
+       {&info, &cpu_usage, &periods, &cpu_weight, &mem_usage, &working_set, &rss, &cache, &pids}) {
+    family->Reserve(family == &cpu_usage ? 2 * cgroups.size() : cgroups.size());
+  }
   std::vector<ReportedAllocation> allocations;
   allocations.reserve(cgroups.size());
   for (const ReportedCgroup& cgroup : cgroups) {
@@ -370,6 +384,13 @@ void AddCgroupFlags(CLI::App& app, CgroupCollectorOptions& options) {
                  "strata_cgroup_skipped{reason=\"cap\"}.")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  AddDurationFlag(app, "--collector.cgroup.rescan-interval", options.rescan_interval,
+                  "Longest time between two walks of every cgroup hierarchy. Between them the "
+                  "tree is kept true by watching its directories (inotify), which sees cgroups "
+                  "made, removed and renamed at once, except those made through another mount "
+                  "of the hierarchy (a nested container manager's); 0s walks on every scrape.",
+                  DurationFloor::kZeroOrMore)
+      ->default_str("1m");
   app.add_flag("--collector.cgroup.network,!--no-collector.cgroup.network", options.network,
                "Network I/O per interface of each container and pod with a network namespace "
                "of its own, from one task's /proc/PID/net/dev, lo left out (default: on).");

@@ -20,6 +20,8 @@ struct CgroupCollectorOptions {
   std::string path_exclude =
       R"(\.(mount|swap|socket)$|/(session-[^/]+|run-[^/]+|libpod-conmon-[^/]+|crio-conmon-[^/]+)\.scope$|/conmon$|\.scope/)";
   int max_depth = 6;
+  // Longest time between two walks of the whole tree (cgroup_tree.h).
+  absl::Duration rescan_interval = absl::Minutes(1);
   int max_cgroups = 1000;
   std::string docker_socket = "/var/run/docker.sock";
   std::vector<std::string> docker_labels;

@@ -17,19 +17,21 @@ constexpr double kUserHz = 100.0;
 class CgroupDir {
  public:
   CgroupDir(const HostFs& fs, const HierarchyLocation& hierarchy, absl::string_view cgroup,
-            std::vector<std::string>& problems, bool& any_read)
+            std::vector<std::string>& problems, bool& any_read, std::string& buffer)
       : fs_(fs),
         root_(hierarchy.root),
         dir_(absl::StrCat(hierarchy.path, cgroup == "/" ? "" : std::string(cgroup))),
         problems_(problems),
-        any_read_(any_read) {}
+        any_read_(any_read),
+        buffer_(buffer) {}
 
   // The parsed file, or nullopt when it is absent (not every kernel, mode or
   // cgroup has every file) or broken (then noted in problems).
   template <typename Parser>
   auto Read(absl::string_view file, Parser parse)
       -> std::optional<typename decltype(parse(absl::string_view()))::value_type> {
-    absl::StatusOr<std::string> text = fs_.ReadFile(root_, absl::StrCat(dir_, "/", file));
+    absl::StatusOr<absl::string_view> text =
+        fs_.ReadSmallFile(root_, absl::StrCat(dir_, "/", file), buffer_);
     if (!text.ok()) {
       if (!absl::IsNotFound(text.status()))
         problems_.push_back(std::string(text.status().message()));
@@ -60,6 +62,7 @@ class CgroupDir {
   const std::string dir_;
   std::vector<std::string>& problems_;
   bool& any_read_;
+  std::string& buffer_;  // reused from file to file: no allocation per read
 };
 
 using Keyed = std::map<std::string, uint64_t>;
@@ -153,10 +156,13 @@ void ReadV2(CgroupDir& dir, CgroupStats& stats) {
 }
 
 void ReadV1CpuAllocation(CgroupDir& dir, CgroupStats& stats) {
+  // The period matters only under a quota; -1 (none) is the common case.
   std::optional<int64_t> quota = dir.Read("cpu.cfs_quota_us", ParseSignedValue);
-  std::optional<uint64_t> period = dir.Read("cpu.cfs_period_us", ParseSingleValue);
-  if (quota && period && *quota > 0 && *period > 0) {
-    stats.cpu_limit_cores = static_cast<double>(*quota) / static_cast<double>(*period);
+  if (quota && *quota > 0) {
+    std::optional<uint64_t> period = dir.Read("cpu.cfs_period_us", ParseSingleValue);
+    if (period && *period > 0) {
+      stats.cpu_limit_cores = static_cast<double>(*quota) / static_cast<double>(*period);
+    }
   }
   if (std::optional<uint64_t> shares = dir.Read("cpu.shares", ParseSingleValue)) {
     stats.cpu_weight = CpuSharesToWeight(*shares);
@@ -212,22 +218,20 @@ void ReadV1Memory(CgroupDir& dir, CgroupStats& stats) {
   stats.memory_oom_kills = Key(oom, "oom_kill");
 }
 
-void ReadV1Blkio(CgroupDir& dir, CgroupStats& stats, std::vector<std::string>& problems) {
+void ReadV1Blkio(CgroupDir& dir, CgroupStats& stats) {
   // Per-cgroup throttle statistics; the _recursive files include descendants,
   // as v2's io.stat does.
   for (bool operations : {false, true}) {
+    // Both files list the same devices: with no bytes on any, no operations either.
+    if (operations && stats.io.empty()) return;
     const char* base =
         operations ? "blkio.throttle.io_serviced" : "blkio.throttle.io_service_bytes";
-    std::optional<std::string> text =
-        dir.Read(absl::StrCat(base, "_recursive"),
-                 [](absl::string_view t) { return absl::StatusOr<std::string>(std::string(t)); });
-    if (!text.has_value()) {
-      text = dir.Read(
-          base, [](absl::string_view t) { return absl::StatusOr<std::string>(std::string(t)); });
-    }
-    if (!text.has_value()) continue;
-    absl::Status parsed = ParseBlkioThrottle(*text, operations, stats.io);
-    if (!parsed.ok()) problems.push_back(absl::StrCat(dir.Describe(base), ": ", parsed.message()));
+    auto parse = [&](absl::string_view text) -> absl::StatusOr<bool> {
+      absl::Status parsed = ParseBlkioThrottle(text, operations, stats.io);
+      if (!parsed.ok()) return parsed;
+      return true;
+    };
+    if (!dir.Read(absl::StrCat(base, "_recursive"), parse).has_value()) dir.Read(base, parse);
   }
 }
 
@@ -244,11 +248,11 @@ void ReadV1Pids(CgroupDir& dir, CgroupStats& stats) {
 // limits and CPU weight.
 absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
                                  absl::string_view path, bool allocation_only,
-                                 std::vector<std::string>& problems) {
+                                 std::vector<std::string>& problems, std::string& buffer) {
   CgroupStats stats;
   bool any_read = false;
   auto dir_for = [&](const HierarchyLocation& location) {
-    return CgroupDir(fs, location, path, problems, any_read);
+    return CgroupDir(fs, location, path, problems, any_read, buffer);
   };
   if (mounts.mode == CgroupMode::kV2) {
     CgroupDir unified = dir_for(*mounts.unified);
@@ -273,7 +277,7 @@ absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
     v1("cpu", [&](CgroupDir& dir) { ReadV1Cpu(dir, stats); });
     v1("cpuacct", [&](CgroupDir& dir) { ReadV1Cpuacct(dir, stats); });
     v1("memory", [&](CgroupDir& dir) { ReadV1Memory(dir, stats); });
-    v1("blkio", [&](CgroupDir& dir) { ReadV1Blkio(dir, stats, problems); });
+    v1("blkio", [&](CgroupDir& dir) { ReadV1Blkio(dir, stats); });
     v1("pids", [&](CgroupDir& dir) { ReadV1Pids(dir, stats); });
     if (mounts.unified.has_value()) {
       CgroupDir unified = dir_for(*mounts.unified);
@@ -296,14 +300,16 @@ absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
 
 absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
                                             absl::string_view path,
-                                            std::vector<std::string>& problems) {
-  return Read(fs, mounts, path, /*allocation_only=*/false, problems);
+                                            std::vector<std::string>& problems,
+                                            std::string& buffer) {
+  return Read(fs, mounts, path, /*allocation_only=*/false, problems, buffer);
 }
 
 absl::StatusOr<CgroupStats> ReadCgroupAllocation(const HostFs& fs, const CgroupMounts& mounts,
                                                  absl::string_view path,
                                                  std::vector<std::string>& problems) {
-  return Read(fs, mounts, path, /*allocation_only=*/true, problems);
+  std::string buffer;
+  return Read(fs, mounts, path, /*allocation_only=*/true, problems, buffer);
 }
 
 void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::string_view path,
@@ -311,7 +317,8 @@ void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::st
   // Only v2's memory controller has them; in hybrid mode memory is v1's.
   if (mounts.mode != CgroupMode::kV2) return;
   bool any_read = false;
-  CgroupDir dir(fs, *mounts.unified, path, problems, any_read);
+  std::string buffer;
+  CgroupDir dir(fs, *mounts.unified, path, problems, any_read, buffer);
   // "max" (protect everything) is no amount: left unset, as 0 is.
   if (auto min = dir.Read("memory.min", ParseMaxOrValue); min && *min) {
     stats.memory_min_bytes = **min;

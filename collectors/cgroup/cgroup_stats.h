@@ -59,10 +59,14 @@ struct CgroupStats {
 // Reads the cgroup at `path` ("/" or "/system.slice/x.service"). Returns
 // NotFound when the cgroup no longer exists (it vanished since the walk).
 // A file that exists but cannot be read or parsed leaves its values out and
-// adds a line naming the file to `problems`.
+// adds a line naming the file to `problems`. Files are read into `buffer`,
+// which the caller keeps from one cgroup to the next. Only files that can
+// carry a value are read: the CFS period only under a quota, block I/O
+// operations only when some device had bytes.
 absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
                                             absl::string_view path,
-                                            std::vector<std::string>& problems);
+                                            std::vector<std::string>& problems,
+                                            std::string& buffer);
 
 // Reads only what bounds and weighs the cgroup: the CPU and memory limits
 // (with memory_limit_covers_descendants) and the CPU weight or shares. For

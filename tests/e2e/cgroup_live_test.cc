@@ -120,6 +120,16 @@ class LiveCgroupTest : public ::testing::Test {
       waitpid(busy_, nullptr, 0);
     }
     for (const fs::path& dir : dirs_) {
+      // Children a failed test left behind, deepest first.
+      std::vector<fs::path> children;
+      std::error_code error;
+      for (auto it = fs::recursive_directory_iterator(dir, error);
+           !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (it->is_directory()) children.push_back(it->path());
+      }
+      for (auto child = children.rbegin(); child != children.rend(); ++child) {
+        rmdir(child->c_str());
+      }
       // The killed task can take a moment to leave the cgroup.
       for (int i = 0; i < 100 && fs::exists(dir) && rmdir(dir.c_str()) != 0; ++i) {
         absl::SleepFor(absl::Milliseconds(20));
@@ -250,6 +260,52 @@ TEST_F(LiveCgroupTest, AVanishedCgroupIsCountedNotAnError) {
   HttpResult scrape = HttpGet(absl::StrCat("http://127.0.0.1:", exporter.port(), "/metrics"));
   EXPECT_EQ(SampleValue(scrape.body, "strata_scrape_collector_success{collector=\"cgroup\"}"), 1);
   EXPECT_EQ(SampleValue(scrape.body, Series("strata_cgroup_pids")), std::nullopt);
+}
+
+// The tree is listed once and then kept true by watching its directories:
+// a cgroup made, renamed or removed between two scrapes shows in the next,
+// with the default rescan interval (a minute) far away.
+TEST_F(LiveCgroupTest, CgroupsMadeRenamedOrRemovedBetweenScrapesShowInTheNext) {
+  ExporterProcess exporter;
+  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
+                                   "--collector.disable-defaults", "--collector.cgroup",
+                                   "--collector.cgroup.path-include=^/" + name_};
+  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  const std::string url = absl::StrCat("http://127.0.0.1:", exporter.port(), "/metrics");
+  auto pids_of = [&](const std::string& child) {
+    return SampleValue(HttpGet(url).body,
+                       absl::StrCat("strata_cgroup_pids{cgroup=\"/", name_, "/", child, "\"}"));
+  };
+  auto in_every_hierarchy = [&](const std::string& child, auto change) {
+    for (const fs::path& dir : dirs_) change(dir / child);
+  };
+  EXPECT_EQ(pids_of("child"), std::nullopt);
+
+  in_every_hierarchy("child", [](const fs::path& dir) { fs::create_directory(dir); });
+  EXPECT_EQ(pids_of("child"), 0);
+  // v1 hierarchies rename cgroups; cgroup2 refuses (EPERM), so there it is made anew.
+  in_every_hierarchy("child", [](const fs::path& dir) {
+    if (dir.parent_path().parent_path().filename() == "unified") {
+      rmdir(dir.c_str());
+      fs::create_directory(dir.parent_path() / "renamed");
+    } else {
+      fs::rename(dir, dir.parent_path() / "renamed");
+    }
+  });
+  EXPECT_EQ(pids_of("child"), std::nullopt);
+  EXPECT_EQ(pids_of("renamed"), 0);
+  in_every_hierarchy("renamed/grandchild", [](const fs::path& dir) { fs::create_directory(dir); });
+  EXPECT_EQ(pids_of("renamed/grandchild"), 0);
+  in_every_hierarchy("renamed/grandchild", [](const fs::path& dir) { rmdir(dir.c_str()); });
+  in_every_hierarchy("renamed", [](const fs::path& dir) { rmdir(dir.c_str()); });
+  HttpResult scrape = HttpGet(url);
+  EXPECT_EQ(
+      SampleValue(scrape.body, absl::StrCat("strata_cgroup_pids{cgroup=\"/", name_, "/renamed\"}")),
+      std::nullopt);
+  // Gone before the scrape: not a cgroup that vanished while being read.
+  EXPECT_EQ(SampleValue(scrape.body, "strata_cgroup_skipped{reason=\"vanished\"}"), 0);
+  EXPECT_EQ(SampleValue(scrape.body, Series("strata_cgroup_pids")), 1);
 }
 
 }  // namespace

@@ -188,5 +188,54 @@ TEST(RealHostFsSlashTest, RootfsSlashReadsTheExportersOwnFiles) {
   EXPECT_TRUE(*root);
 }
 
+// --- ReadSmallFile -----------------------------------------------------------
+
+TEST_F(RealHostFsTest, ReadSmallFileReadsWholeFilesOfAnySizeIntoOneBuffer) {
+  Write("small", "42\n");
+  const std::string big(100 << 10, 'x');  // beyond the first read's buffer
+  Write("big", big);
+  std::string buffer;
+  absl::StatusOr<absl::string_view> small = fs_->ReadSmallFile(HostRoot::kRootfs, "small", buffer);
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(*small, "42\n");
+  absl::StatusOr<absl::string_view> whole = fs_->ReadSmallFile(HostRoot::kRootfs, "big", buffer);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(*whole, big);
+  Write("empty", "");
+  whole = fs_->ReadSmallFile(HostRoot::kRootfs, "empty", buffer);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(*whole, "");
+}
+
+TEST_F(RealHostFsTest, ReadSmallFileReadsAProcfsFileOfThisKernel) {
+  std::string buffer;
+  absl::StatusOr<absl::string_view> text =
+      NewRealHostFs({})->ReadSmallFile(HostRoot::kProc, "self/stat", buffer);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(std::string(*text), HasSubstr(std::to_string(getpid())));
+}
+
+TEST_F(RealHostFsTest, ReadSmallFileNeverHangsOrRunsAway) {
+  std::string buffer;
+  EXPECT_TRUE(absl::IsNotFound(fs_->ReadSmallFile(HostRoot::kRootfs, "absent", buffer).status()));
+  // A FIFO with no writer: O_NONBLOCK, so it reads as empty instead of blocking.
+  ASSERT_EQ(mkfifo((root_ / "fifo").c_str(), 0600), 0);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<absl::string_view> fifo = fs_->ReadSmallFile(HostRoot::kRootfs, "fifo", buffer);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  if (fifo.ok()) EXPECT_EQ(*fifo, "");
+  // A directory is an error naming it.
+  fs::create_directory(root_ / "dir");
+  absl::StatusOr<absl::string_view> dir = fs_->ReadSmallFile(HostRoot::kRootfs, "dir", buffer);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_THAT(std::string(dir.status().message()), HasSubstr("/dir"));
+  // A file without end (a character device) stops at the limit.
+  HostPaths dev;
+  dev.rootfs = "/";
+  absl::StatusOr<absl::string_view> zero =
+      NewRealHostFs(dev)->ReadSmallFile(HostRoot::kRootfs, "/dev/zero", buffer);
+  EXPECT_TRUE(absl::IsResourceExhausted(zero.status())) << zero.status();
+}
+
 }  // namespace
 }  // namespace strata
