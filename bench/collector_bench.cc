@@ -22,7 +22,7 @@
 #include "collectors/host/host_collector.h"
 #include "exporter/gzip.h"
 #include "exporter/scraper.h"
-#include "prometheus/text_serializer.h"
+#include "exporter/text_writer.h"
 
 namespace strata {
 namespace {
@@ -242,7 +242,7 @@ void BM_ScrapeSerializeGzip(benchmark::State& state) {
   Scraper scraper(std::move(collectors), logger);
   for (auto _ : state) {
     auto families = scraper.Scrape({}, absl::Now() + absl::Seconds(10));
-    std::string text = prometheus::TextSerializer().Serialize(*families);
+    std::string text = TextExposition(*families);
     benchmark::DoNotOptimize(GzipCompress(text));
   }
 }

@@ -8,7 +8,7 @@
 #include "exporter/build_info.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/gzip.h"
-#include "prometheus/text_serializer.h"
+#include "exporter/text_writer.h"
 
 namespace strata {
 namespace {
@@ -152,7 +152,7 @@ HttpResponse WebHandler::Metrics(const HttpRequest& request) const {
 
   HttpResponse response;
   response.content_type = kMetricsContentType;
-  response.body = prometheus::TextSerializer().Serialize(*families);
+  response.body = TextExposition(*families);
   response.headers.push_back({"Vary", "Accept-Encoding"});
   if (AcceptsGzip(request.accept_encoding)) {
     absl::StatusOr<std::string> compressed = GzipCompress(response.body);

@@ -111,6 +111,41 @@ TEST(GzipCompress, OneMebibyteOfMetricsTextShrinks) {
   EXPECT_LT(gz->size(), input.size() / 10);
 }
 
+TEST(GzipCompress, EveryLevelRoundTrips) {
+  std::string text;
+  for (int i = 0; text.size() < (1 << 18); ++i) {
+    text += "strata_cgroup_memory_usage_bytes{cgroup=\"/c" + std::to_string(i) + "\"} " +
+            std::to_string(i * 7919) + "\n";
+  }
+  const std::string noise = NoiseBytes(1 << 16);
+  for (int level = -1; level <= 9; ++level) {
+    SCOPED_TRACE(level);
+    for (const std::string& input : {text, noise}) {
+      absl::StatusOr<std::string> gz = GzipCompress(input, level);
+      ASSERT_TRUE(gz.ok()) << gz.status();
+      ExpectGzipOf(*gz, input);
+    }
+  }
+}
+
+TEST(GzipCompress, LevelsOutsideZlibsAreInvalid) {
+  for (int level : {-2, 10, 100}) {
+    EXPECT_EQ(GzipCompress("x", level).status().code(), absl::StatusCode::kInvalidArgument)
+        << level;
+  }
+}
+
+// Responses are compressed at zlib's fastest level (gzip.cc gives the
+// measurements), which the gzip header announces in its XFL byte.
+TEST(GzipCompress, ServesAtTheFastestLevel) {
+  const std::string input(100000, 'a');
+  absl::StatusOr<std::string> served = GzipCompress(input);
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(*served, *GzipCompress(input, 1));
+  EXPECT_EQ((*served)[8], 4);  // XFL 4: compressor used the fastest algorithm
+  EXPECT_EQ((*GzipCompress(input, 6))[8], 0);
+}
+
 TEST(AcceptsGzip, FollowsAcceptEncodingRules) {
   struct Case {
     const char* header;
