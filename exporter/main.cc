@@ -1,6 +1,7 @@
 // strata_exporter: parses flags, builds the enabled collectors, serves
 // /metrics until SIGTERM or SIGINT, then drains in-flight scrapes and exits 0.
 // SIGHUP reloads --web.config.file, and is logged either way.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -217,4 +218,12 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace strata
 
-int main(int argc, char** argv) { return strata::Run(argc, argv); }
+int main(int argc, char** argv) {
+  // One malloc arena for every thread. Each scrape runs its collectors on
+  // threads of their own, and glibc's default of up to eight arenas per core
+  // lets each keep its own freed memory: at 1,000 cgroups the peak RSS grew
+  // 10-13 KB per cgroup with them and 8 KB with one, for the same CPU
+  // (docs/design.md).
+  mallopt(M_ARENA_MAX, 1);
+  return strata::Run(argc, argv);
+}

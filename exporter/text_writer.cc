@@ -262,4 +262,17 @@ std::string TextExposition(const std::vector<MetricFamily>& families) {
   return out;
 }
 
+std::string ConsumeTextExposition(std::vector<MetricFamily>& families) {
+  std::string out;
+  // Reserved, not touched: pages count only once written.
+  out.reserve(EstimatedSize(families));
+  std::string scratch;
+  for (MetricFamily& family : families) {
+    AppendFamily(family, scratch, out);
+    std::vector<prometheus::ClientMetric>().swap(family.metric);
+  }
+  families.clear();
+  return out;
+}
+
 }  // namespace strata

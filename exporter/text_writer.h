@@ -26,4 +26,9 @@ void AppendTextExposition(const std::vector<prometheus::MetricFamily>& families,
 // The text exposition of `families`, in their order.
 std::string TextExposition(const std::vector<prometheus::MetricFamily>& families);
 
+// As TextExposition, freeing each family's samples once it is written and
+// leaving `families` empty: the model and its text are never both whole in
+// memory, which at 1,000 cgroups lowers a scrape's peak by the smaller of the two.
+std::string ConsumeTextExposition(std::vector<prometheus::MetricFamily>& families);
+
 }  // namespace strata

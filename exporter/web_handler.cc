@@ -152,7 +152,7 @@ HttpResponse WebHandler::Metrics(const HttpRequest& request) const {
 
   HttpResponse response;
   response.content_type = kMetricsContentType;
-  response.body = TextExposition(*families);
+  response.body = ConsumeTextExposition(*families);
   response.headers.push_back({"Vary", "Accept-Encoding"});
   if (AcceptsGzip(request.accept_encoding)) {
     absl::StatusOr<std::string> compressed = GzipCompress(response.body);

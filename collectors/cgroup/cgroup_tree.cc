@@ -50,8 +50,9 @@ const CgroupWalk& CgroupTree::Refresh(const std::vector<HierarchyLocation>& hier
   for (int id : changes->changed) {
     auto it = watched_.find(id);
     if (it == watched_.end()) continue;
-    // A copy: listing again can drop watches, this one among them.
-    const std::set<std::pair<size_t, std::string>> directories = it->second;
+    // Copies: listing again can drop watches, this one among them.
+    std::vector<std::pair<size_t, std::string>> directories;
+    for (const auto& [h, path] : it->second) directories.push_back({h, *path});
     for (const auto& [h, path] : directories) {
       if (watch_ == nullptr) break;
       Relist(h, path);
@@ -62,14 +63,14 @@ const CgroupWalk& CgroupTree::Refresh(const std::vector<HierarchyLocation>& hier
 }
 
 void CgroupTree::Forget(const std::string& path) {
-  for (size_t h = 0; h < dirs_.size(); ++h) RemoveSubtree(h, path);
+  for (size_t h = 0; h < hierarchies_.size(); ++h) RemoveSubtree(h, path);
   Publish();
 }
 
 void CgroupTree::WalkEverything(absl::Time now) {
   ++full_walks_;
   last_walk_ = now;
-  dirs_.assign(hierarchies_.size(), Dirs());
+  nodes_.clear();
   watched_.clear();
   watch_.reset();  // a new instance: every old watch goes with the old one
   // Walking every time needs no watch; after a failure, try again later.
@@ -87,77 +88,86 @@ void CgroupTree::WalkEverything(absl::Time now) {
 
 void CgroupTree::AddSubtree(size_t h, const std::string& top, int top_depth) {
   const HierarchyLocation& hierarchy = hierarchies_[h];
-  Dirs& dirs = dirs_[h];
   // Depth-first with an explicit stack: (cgroup path, depth).
   std::vector<std::pair<std::string, int>> stack = {{top, top_depth}};
   while (!stack.empty()) {
     auto [path, depth] = std::move(stack.back());
     stack.pop_back();
-    const std::string dir = DirectoryOf(hierarchy, path);
-    Dir entry;
-    entry.depth = depth;
+    auto [node, made] = nodes_.try_emplace(std::move(path));
+    if (made) {
+      node->second.depth = depth;
+      node->second.watch.assign(hierarchies_.size(), kAbsent);
+    } else if (node->second.watch[h] != kAbsent) {
+      continue;  // already listed in this hierarchy
+    }
+    const std::string& key = node->first;
+    const std::string dir = DirectoryOf(hierarchy, key);
+    int& watch = node->second.watch[h];
+    watch = kUnwatched;
     // Watched before it is listed, so a cgroup made in between raises an event.
     if (watch_ != nullptr && depth < max_depth_) {
       absl::StatusOr<int> id = watch_->Add(hierarchy.root, dir);
       if (id.ok()) {
-        entry.watch = *id;
-        watched_[*id].insert({h, path});
+        watch = *id;
+        watched_[*id].push_back({h, &key});
       } else if (!absl::IsNotFound(id.status())) {
         DropWatch(id.status().message());
       }
     }
     absl::StatusOr<std::vector<std::string>> children = fs_.ListSubdirs(hierarchy.root, dir);
     if (!children.ok()) {
-      if (entry.watch >= 0) {
-        auto watched = watched_.find(entry.watch);
-        watched->second.erase({h, path});
-        if (watched->second.empty()) {
-          if (watch_ != nullptr) watch_->Remove(entry.watch);
-          watched_.erase(watched);
-        }
-      }
-      if (path != "/" && absl::IsNotFound(children.status())) {
-        vanished_paths_.insert(path);
+      if (key != "/" && absl::IsNotFound(children.status())) {
+        vanished_paths_.insert(key);
       } else {
         status_.Update(children.status());
       }
+      Leave(h, node);
       continue;
     }
-    dirs[path] = entry;
     if (depth >= max_depth_) continue;
     for (const std::string& child : *children) {
-      std::string child_path = ChildPath(path, child);
-      if (dirs.count(child_path) == 0) stack.push_back({std::move(child_path), depth + 1});
+      std::string child_path = ChildPath(key, child);
+      auto known = nodes_.find(child_path);
+      if (known == nodes_.end() || known->second.watch[h] == kAbsent) {
+        stack.push_back({std::move(child_path), depth + 1});
+      }
     }
   }
+}
+
+CgroupTree::Nodes::iterator CgroupTree::Leave(size_t h, Nodes::iterator node) {
+  int& watch = node->second.watch[h];
+  if (watch >= 0) {
+    auto watched = watched_.find(watch);
+    if (watched != watched_.end()) {
+      auto& users = watched->second;
+      users.erase(std::remove(users.begin(), users.end(), std::make_pair(h, &node->first)),
+                  users.end());
+      if (users.empty()) {
+        if (watch_ != nullptr) watch_->Remove(watch);
+        watched_.erase(watched);
+      }
+    }
+  }
+  watch = kAbsent;
+  for (int state : node->second.watch) {
+    if (state != kAbsent) return std::next(node);
+  }
+  return nodes_.erase(node);
 }
 
 void CgroupTree::RemoveSubtree(size_t h, const std::string& top) {
-  Dirs& dirs = dirs_[h];
   const std::string prefix = top == "/" ? "/" : absl::StrCat(top, "/");
-  auto first = dirs.lower_bound(top);
-  auto last = first;
-  while (last != dirs.end() && (last->first == top || absl::StartsWith(last->first, prefix))) {
-    if (last->second.watch >= 0) {
-      auto watched = watched_.find(last->second.watch);
-      if (watched != watched_.end()) {
-        watched->second.erase({h, last->first});
-        if (watched->second.empty()) {
-          if (watch_ != nullptr) watch_->Remove(last->second.watch);
-          watched_.erase(watched);
-        }
-      }
-    }
-    ++last;
+  for (auto node = nodes_.lower_bound(top);
+       node != nodes_.end() && (node->first == top || absl::StartsWith(node->first, prefix));) {
+    node = node->second.watch[h] == kAbsent ? std::next(node) : Leave(h, node);
   }
-  dirs.erase(first, last);
 }
 
 void CgroupTree::Relist(size_t h, const std::string& path) {
-  Dirs& dirs = dirs_[h];
-  auto it = dirs.find(path);
-  if (it == dirs.end()) return;
-  const int depth = it->second.depth;
+  auto node = nodes_.find(path);
+  if (node == nodes_.end() || node->second.watch[h] == kAbsent) return;
+  const int depth = node->second.depth;
   const HierarchyLocation& hierarchy = hierarchies_[h];
   absl::StatusOr<std::vector<std::string>> children =
       fs_.ListSubdirs(hierarchy.root, DirectoryOf(hierarchy, path));
@@ -174,24 +184,23 @@ void CgroupTree::Relist(size_t h, const std::string& path) {
   for (const std::string& child : *children) listed.insert(ChildPath(path, child));
   const std::string prefix = path == "/" ? "/" : absl::StrCat(path, "/");
   std::vector<std::string> gone;
-  for (auto known = dirs.upper_bound(path);
-       known != dirs.end() && absl::StartsWith(known->first, prefix); ++known) {
+  for (auto known = nodes_.upper_bound(path);
+       known != nodes_.end() && absl::StartsWith(known->first, prefix); ++known) {
     const bool direct = known->first.find('/', prefix.size()) == std::string::npos;
-    if (direct && listed.erase(known->first) == 0) gone.push_back(known->first);
+    if (!direct || known->second.watch[h] == kAbsent) continue;
+    if (listed.erase(known->first) == 0) gone.push_back(known->first);
   }
   for (const std::string& child : gone) RemoveSubtree(h, child);
   for (const std::string& child : listed) AddSubtree(h, child, depth + 1);
 }
 
 void CgroupTree::Publish() {
-  std::set<std::string> paths;
-  for (const Dirs& dirs : dirs_) {
-    for (const auto& [path, dir] : dirs) paths.insert(paths.end(), path);
-  }
-  walk_.paths.assign(paths.begin(), paths.end());
+  walk_.paths.clear();
+  walk_.paths.reserve(nodes_.size());
+  for (const auto& [path, node] : nodes_) walk_.paths.push_back(path);
   // Gone from one hierarchy but listed in another: not vanished.
   walk_.vanished = 0;
-  for (const std::string& path : vanished_paths_) walk_.vanished += paths.count(path) == 0;
+  for (const std::string& path : vanished_paths_) walk_.vanished += nodes_.count(path) == 0;
   walk_.status = status_;
 }
 
@@ -204,8 +213,10 @@ void CgroupTree::DropWatch(absl::string_view reason) {
   watch_.reset();
   watched_.clear();
   watch_retry_after_ = now_ + std::max(rescan_interval_, absl::Minutes(10));
-  for (Dirs& dirs : dirs_) {
-    for (auto& [path, dir] : dirs) dir.watch = -1;
+  for (auto& [path, node] : nodes_) {
+    for (int& watch : node.watch) {
+      if (watch >= 0) watch = kUnwatched;
+    }
   }
 }
 

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "base/directory_watch.h"
 #include "base/host_fs.h"
@@ -42,12 +44,15 @@ class CgroupTree {
   int full_walks() const { return full_walks_; }
 
  private:
-  struct Dir {
+  // A cgroup path and, per hierarchy, whether it is there and its watch.
+  static constexpr int kAbsent = -2;     // not in this hierarchy
+  static constexpr int kUnwatched = -1;  // there, not watched (depth limit, no watch)
+  struct Node {
     int depth = 0;
-    int watch = -1;  // -1: not watched (at the depth limit, or no watch)
+    absl::InlinedVector<int, 8> watch;  // per hierarchy: kAbsent, kUnwatched or the watch id
   };
-  // One hierarchy's cgroup directories, by cgroup path ("/", "/a", "/a/b").
-  using Dirs = std::map<std::string, Dir>;
+  // One map for every hierarchy: a path is kept once however many list it.
+  using Nodes = std::map<std::string, Node>;
 
   void WalkEverything(absl::Time now);
   // Lists `path` (depth `depth`) of hierarchy `h` and everything below it.
@@ -55,6 +60,9 @@ class CgroupTree {
   void RemoveSubtree(size_t h, const std::string& path);
   // Lists a known directory again and adds or removes the children that changed.
   void Relist(size_t h, const std::string& path);
+  // Marks the node absent from hierarchy `h`, dropping its watch there; erases
+  // it when no hierarchy has it. Returns the next node.
+  Nodes::iterator Leave(size_t h, Nodes::iterator node);
   void Publish();
   void DropWatch(absl::string_view reason);
 
@@ -63,12 +71,11 @@ class CgroupTree {
   const int max_depth_;
   const absl::Duration rescan_interval_;
   std::vector<HierarchyLocation> hierarchies_;
-  std::vector<Dirs> dirs_;  // one per hierarchy
+  Nodes nodes_;
   std::unique_ptr<DirectoryWatch> watch_;
-  // Watch id to the (hierarchy, path) it stands for; a bind-mounted
-  // directory is one id for several.
-  std::map<int, std::set<std::pair<size_t, std::string>>> watched_;
-  bool watch_broken_ = false;  // no watch can be had: walk every time
+  // Watch id to the (hierarchy, path) it stands for, the path being a node's
+  // key; a bind-mounted directory is one id for several.
+  absl::flat_hash_map<int, absl::InlinedVector<std::pair<size_t, const std::string*>, 1>> watched_;
   std::string watch_error_logged_;
   absl::Time last_walk_ = absl::InfinitePast();
   absl::Time now_;                                       // of the refresh under way

@@ -172,6 +172,10 @@ TEST(TextWriter, EveryGoldenExpositionsModelGivesTextSerializersBytes) {
     const std::string expected = Reference(families);
     const std::string actual = TextExposition(families);
     EXPECT_TRUE(actual == expected) << FirstDifference(expected, actual);
+    // What the exporter serves: the same bytes, the model consumed.
+    std::vector<MetricFamily> consumed = families;
+    EXPECT_TRUE(ConsumeTextExposition(consumed) == expected);
+    EXPECT_TRUE(consumed.empty());
     // The model is the golden's: what the golden test keeps of it is the file.
     const fs::path golden = kSourceDir / "tests/golden" / (c.collector + "-" + c.fixture + ".prom");
     ASSERT_TRUE(fs::exists(golden)) << golden;
