@@ -71,6 +71,42 @@ constexpr int kReadFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 // Enough for any cgroup or sysfs file in one read; memory.stat is about 1.5 KiB.
 constexpr size_t kSmallFileBuffer = 16 << 10;
 
+// Reads the whole of `fd` from offset 0 into `buffer`; a short read is the end.
+absl::StatusOr<absl::string_view> PreadWhole(int fd, const std::string& full, std::string& buffer) {
+  if (buffer.size() < kSmallFileBuffer) buffer.resize(kSmallFileBuffer);
+  size_t have = 0;
+  while (true) {
+    const size_t room = buffer.size() - have;
+    const ssize_t n = pread(fd, &buffer[have], room, static_cast<off_t>(have));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // kernfs answers ENODEV once the file's cgroup or device is removed.
+      if (errno == ENODEV) return absl::NotFoundError(absl::StrCat("read ", full, ": removed"));
+      return ErrnoStatus(errno, "read", full);
+    }
+    have += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < room) break;  // the end of the file
+    if (buffer.size() > kMaxHostFileBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("read ", full, ": larger than ", kMaxHostFileBytes, " bytes"));
+    }
+    buffer.resize(std::min(buffer.size() * 2, kMaxHostFileBytes + 1));
+  }
+  return absl::string_view(buffer.data(), have);
+}
+
+class KeptFile : public RereadableFile {
+ public:
+  KeptFile(int fd, std::string full) : fd_(fd), full_(std::move(full)) {}
+  absl::StatusOr<absl::string_view> Reread(std::string& buffer) override {
+    return PreadWhole(fd_.get(), full_, buffer);
+  }
+
+ private:
+  ScopedFd fd_;
+  const std::string full_;
+};
+
 class RealHostFs : public HostFs {
  public:
   explicit RealHostFs(HostPaths paths)
@@ -126,6 +162,15 @@ class RealHostFs : public HostFs {
       buffer.resize(std::min(buffer.size() * 2, kMaxHostFileBytes + 1));
     }
     return absl::string_view(buffer.data(), have);
+  }
+
+  absl::StatusOr<std::unique_ptr<RereadableFile>> OpenRereadable(
+      HostRoot root, absl::string_view path) const override {
+    std::string full = Resolve(root, path);
+    struct stat st;
+    absl::StatusOr<int> opened = OpenRegularFile(root, path, full, st);
+    if (!opened.ok()) return opened.status();
+    return std::make_unique<KeptFile>(*opened, std::move(full));
   }
 
   absl::StatusOr<std::unique_ptr<DirectoryWatch>> WatchDirectories() const override {
@@ -375,6 +420,30 @@ absl::StatusOr<absl::string_view> HostFs::ReadSmallFile(HostRoot root, absl::str
   if (!text.ok()) return text.status();
   buffer = *std::move(text);
   return absl::string_view(buffer);
+}
+
+namespace {
+
+// For file systems that cannot keep a file: read by name each time.
+class ReopenedFile : public RereadableFile {
+ public:
+  ReopenedFile(const HostFs& fs, HostRoot root, std::string path)
+      : fs_(fs), root_(root), path_(std::move(path)) {}
+  absl::StatusOr<absl::string_view> Reread(std::string& buffer) override {
+    return fs_.ReadSmallFile(root_, path_, buffer);
+  }
+
+ private:
+  const HostFs& fs_;
+  const HostRoot root_;
+  const std::string path_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RereadableFile>> HostFs::OpenRereadable(
+    HostRoot root, absl::string_view path) const {
+  return std::make_unique<ReopenedFile>(*this, root, std::string(path));
 }
 
 absl::StatusOr<std::unique_ptr<DirectoryWatch>> HostFs::WatchDirectories() const {

@@ -52,6 +52,16 @@ using ChunkConsumer = std::function<absl::Status(absl::string_view chunk)>;
 
 class DirectoryWatch;
 
+// A small file kept open to be read again from its start, one pread each
+// time instead of open, read and close (HostFs::OpenRereadable).
+class RereadableFile {
+ public:
+  virtual ~RereadableFile() = default;
+  // The whole file as it is now, into `buffer`, as ReadSmallFile reads it.
+  // NotFound once the file is gone (a removed cgroup's file reads ENODEV).
+  virtual absl::StatusOr<absl::string_view> Reread(std::string& buffer) = 0;
+};
+
 class HostFs {
  public:
   virtual ~HostFs() = default;
@@ -116,6 +126,14 @@ class HostFs {
   // read as it is rather than FailedPrecondition.
   virtual absl::StatusOr<absl::string_view> ReadSmallFile(HostRoot root, absl::string_view path,
                                                           std::string& buffer) const;
+
+  // Opens a small file to be read again and again (RereadableFile). Each
+  // one holds a descriptor and, in cgroupfs and sysfs, about 4 KB of kernel
+  // memory (its seq_file buffer) for as long as it is kept. Errors as
+  // ReadFile; anything but a regular file is FailedPrecondition. The default
+  // reads the file by name each time.
+  virtual absl::StatusOr<std::unique_ptr<RereadableFile>> OpenRereadable(
+      HostRoot root, absl::string_view path) const;
 
   // A watch over directories below the roots, for trees listed once and
   // kept true (directory_watch.h). Unimplemented where the file system

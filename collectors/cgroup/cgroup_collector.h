@@ -22,6 +22,8 @@ struct CgroupCollectorOptions {
   int max_depth = 6;
   // Longest time between two walks of the whole tree (cgroup_tree.h).
   absl::Duration rescan_interval = absl::Minutes(1);
+  // Keep cgroup files open between scrapes (kept_files.h): less CPU, more kernel memory.
+  bool keep_files_open = false;
   int max_cgroups = 1000;
   std::string docker_socket = "/var/run/docker.sock";
   std::vector<std::string> docker_labels;

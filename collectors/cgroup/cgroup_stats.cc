@@ -17,21 +17,23 @@ constexpr double kUserHz = 100.0;
 class CgroupDir {
  public:
   CgroupDir(const HostFs& fs, const HierarchyLocation& hierarchy, absl::string_view cgroup,
-            std::vector<std::string>& problems, bool& any_read, std::string& buffer)
+            std::vector<std::string>& problems, bool& any_read, CgroupFileReader& reader)
       : fs_(fs),
         root_(hierarchy.root),
         dir_(absl::StrCat(hierarchy.path, cgroup == "/" ? "" : std::string(cgroup))),
         problems_(problems),
         any_read_(any_read),
-        buffer_(buffer) {}
+        reader_(reader) {}
 
   // The parsed file, or nullopt when it is absent (not every kernel, mode or
   // cgroup has every file) or broken (then noted in problems).
   template <typename Parser>
   auto Read(absl::string_view file, Parser parse)
       -> std::optional<typename decltype(parse(absl::string_view()))::value_type> {
-    absl::StatusOr<absl::string_view> text =
-        fs_.ReadSmallFile(root_, absl::StrCat(dir_, "/", file), buffer_);
+    const std::string path = absl::StrCat(dir_, "/", file);
+    absl::StatusOr<absl::string_view> text = reader_.kept != nullptr
+                                                 ? reader_.kept->Read(root_, path, reader_.buffer)
+                                                 : fs_.ReadSmallFile(root_, path, reader_.buffer);
     if (!text.ok()) {
       if (!absl::IsNotFound(text.status()))
         problems_.push_back(std::string(text.status().message()));
@@ -62,7 +64,7 @@ class CgroupDir {
   const std::string dir_;
   std::vector<std::string>& problems_;
   bool& any_read_;
-  std::string& buffer_;  // reused from file to file: no allocation per read
+  CgroupFileReader& reader_;
 };
 
 using Keyed = std::map<std::string, uint64_t>;
@@ -248,11 +250,11 @@ void ReadV1Pids(CgroupDir& dir, CgroupStats& stats) {
 // limits and CPU weight.
 absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
                                  absl::string_view path, bool allocation_only,
-                                 std::vector<std::string>& problems, std::string& buffer) {
+                                 std::vector<std::string>& problems, CgroupFileReader& reader) {
   CgroupStats stats;
   bool any_read = false;
   auto dir_for = [&](const HierarchyLocation& location) {
-    return CgroupDir(fs, location, path, problems, any_read, buffer);
+    return CgroupDir(fs, location, path, problems, any_read, reader);
   };
   if (mounts.mode == CgroupMode::kV2) {
     CgroupDir unified = dir_for(*mounts.unified);
@@ -301,15 +303,15 @@ absl::StatusOr<CgroupStats> Read(const HostFs& fs, const CgroupMounts& mounts,
 absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
                                             absl::string_view path,
                                             std::vector<std::string>& problems,
-                                            std::string& buffer) {
-  return Read(fs, mounts, path, /*allocation_only=*/false, problems, buffer);
+                                            CgroupFileReader& reader) {
+  return Read(fs, mounts, path, /*allocation_only=*/false, problems, reader);
 }
 
 absl::StatusOr<CgroupStats> ReadCgroupAllocation(const HostFs& fs, const CgroupMounts& mounts,
                                                  absl::string_view path,
                                                  std::vector<std::string>& problems) {
-  std::string buffer;
-  return Read(fs, mounts, path, /*allocation_only=*/true, problems, buffer);
+  CgroupFileReader reader;
+  return Read(fs, mounts, path, /*allocation_only=*/true, problems, reader);
 }
 
 void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::string_view path,
@@ -317,8 +319,8 @@ void ReadMemoryProtection(const HostFs& fs, const CgroupMounts& mounts, absl::st
   // Only v2's memory controller has them; in hybrid mode memory is v1's.
   if (mounts.mode != CgroupMode::kV2) return;
   bool any_read = false;
-  std::string buffer;
-  CgroupDir dir(fs, *mounts.unified, path, problems, any_read, buffer);
+  CgroupFileReader reader;
+  CgroupDir dir(fs, *mounts.unified, path, problems, any_read, reader);
   // "max" (protect everything) is no amount: left unset, as 0 is.
   if (auto min = dir.Read("memory.min", ParseMaxOrValue); min && *min) {
     stats.memory_min_bytes = **min;

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "base/host_fs.h"
 #include "collectors/cgroup/cgroup_parsers.h"
+#include "collectors/cgroup/kept_files.h"
 #include "collectors/cgroup/mounts.h"
 
 namespace strata {
@@ -56,17 +57,24 @@ struct CgroupStats {
   Psi io_pressure;
 };
 
+// What reading cgroup files keeps from one file to the next: one buffer,
+// and the files kept open with --collector.cgroup.keep-files-open.
+struct CgroupFileReader {
+  std::string buffer;
+  KeptFiles* kept = nullptr;
+};
+
 // Reads the cgroup at `path` ("/" or "/system.slice/x.service"). Returns
 // NotFound when the cgroup no longer exists (it vanished since the walk).
 // A file that exists but cannot be read or parsed leaves its values out and
-// adds a line naming the file to `problems`. Files are read into `buffer`,
-// which the caller keeps from one cgroup to the next. Only files that can
+// adds a line naming the file to `problems`. Files are read through
+// `reader`, which the caller keeps from one cgroup to the next. Only files that can
 // carry a value are read: the CFS period only under a quota, block I/O
 // operations only when some device had bytes.
 absl::StatusOr<CgroupStats> ReadCgroupStats(const HostFs& fs, const CgroupMounts& mounts,
                                             absl::string_view path,
                                             std::vector<std::string>& problems,
-                                            std::string& buffer);
+                                            CgroupFileReader& reader);
 
 // Reads only what bounds and weighs the cgroup: the CPU and memory limits
 // (with memory_limit_covers_descendants) and the CPU weight or shares. For

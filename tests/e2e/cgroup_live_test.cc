@@ -308,5 +308,48 @@ TEST_F(LiveCgroupTest, CgroupsMadeRenamedOrRemovedBetweenScrapesShowInTheNext) {
   EXPECT_EQ(SampleValue(scrape.body, Series("strata_cgroup_pids")), 1);
 }
 
+// With --collector.cgroup.keep-files-open the files stay open between
+// scrapes; a cgroup removed and made again under the same name is read anew,
+// not through the removed one's descriptors.
+TEST_F(LiveCgroupTest, KeptFilesFollowACgroupRemovedAndMadeAgain) {
+  ExporterProcess exporter;
+  std::vector<std::string> args = {
+      "--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.cgroup",
+      "--collector.cgroup.keep-files-open", "--collector.cgroup.path-include=^/" + name_};
+  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  const std::string url = absl::StrCat("http://127.0.0.1:", exporter.port(), "/metrics");
+  const fs::path child = kCgroupRoot / "pids" / name_ / "again";
+  const std::string series =
+      absl::StrCat("strata_cgroup_pids_limit{cgroup=\"/", name_, "/again\"}");
+  auto open_files = [&] {
+    return std::distance(fs::directory_iterator(absl::StrCat("/proc/", exporter.pid(), "/fd")),
+                         fs::directory_iterator());
+  };
+  const auto before = open_files();
+  ASSERT_TRUE(fs::create_directory(child));
+  ASSERT_TRUE(Write(child / "pids.max", "7"));
+  EXPECT_EQ(SampleValue(HttpGet(url).body, series), 7);
+  // Every file of both cgroups read once is kept: at least a dozen.
+  EXPECT_GE(open_files() - before, 12);
+  EXPECT_EQ(SampleValue(HttpGet(url).body, series), 7);
+
+  ASSERT_EQ(rmdir(child.c_str()), 0);
+  ASSERT_TRUE(fs::create_directory(child));
+  ASSERT_TRUE(Write(child / "pids.max", "9"));
+  HttpResult scrape = HttpGet(url);
+  EXPECT_EQ(SampleValue(scrape.body, series), 9);
+  EXPECT_EQ(SampleValue(scrape.body, "strata_scrape_collector_success{collector=\"cgroup\"}"), 1);
+  // The values still follow the kernel: the busy task's cgroup counts it.
+  EXPECT_EQ(SampleValue(scrape.body, Series("strata_cgroup_pids")), 1);
+  const auto with_child = open_files();
+
+  ASSERT_EQ(rmdir(child.c_str()), 0);
+  scrape = HttpGet(url);
+  EXPECT_EQ(SampleValue(scrape.body, series), std::nullopt);
+  // The removed cgroup's files (pids.current, pids.max) are closed by the end of the scrape.
+  EXPECT_LE(open_files(), with_child - 2);
+}
+
 }  // namespace
 }  // namespace strata::testing
