@@ -14,14 +14,19 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/support/libvirtd_sandbox.h"
+
+namespace {
+volatile sig_atomic_t stop_requested = 0;
+}  // namespace
 
 int main(int argc, char** argv) {
   int domains = 1;
@@ -30,13 +35,12 @@ int main(int argc, char** argv) {
     std::cerr << "usage: libvirt_sandbox_holder READY_FILE [DOMAINS (1-1000)]\n";
     return 2;
   }
-  // Blocked before the sandbox starts its threads, so that only sigtimedwait
-  // below takes them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  // A handler, not a blocked mask: the daemons the sandbox starts inherit the
+  // mask (and would then ignore SIGTERM), while exec resets handlers.
+  struct sigaction on_stop = {};
+  on_stop.sa_handler = [](int) { stop_requested = 1; };
+  sigaction(SIGTERM, &on_stop, nullptr);
+  sigaction(SIGINT, &on_stop, nullptr);
 
   const std::string ready_file = argv[1];
   strata::testing::LibvirtdSandbox sandbox;
@@ -64,8 +68,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // At most an hour; the sweep test kills this process long before.
-  const timespec hour = {3600, 0};
-  sigtimedwait(&stop, nullptr, &hour);
+  for (int i = 0; i < 36000 && stop_requested == 0; ++i) absl::SleepFor(absl::Milliseconds(100));
   for (const std::string& left : sandbox.Cleanup()) std::cerr << "left behind: " << left << "\n";
   return 0;
 }
