@@ -107,6 +107,12 @@ absl::StatusOr<DomainDefinition> ParseDomainXml(absl::string_view xml) {
                                               .c_str()));
   }
   def.interface_targets = dom.Strings("/domain/devices/interface/target/@dev");
+  const std::string period = dom.String("/domain/devices/memballoon/stats/@period");
+  // A period that is not a plain non-negative number counts as none.
+  if (!absl::SimpleAtod(period, &def.balloon_stats_period_seconds) ||
+      !(def.balloon_stats_period_seconds >= 0) || def.balloon_stats_period_seconds > 86400 * 365) {
+    def.balloon_stats_period_seconds = 0;
+  }
 
   const char* kNova =
       "/domain/metadata/*[local-name()='instance' and starts-with(namespace-uri(), "

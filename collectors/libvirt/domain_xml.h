@@ -28,6 +28,11 @@ struct DomainDefinition {
   std::vector<std::string> disk_targets;
   std::vector<std::string> disk_sources;  // per target; "" for a disk without a source
   std::vector<std::string> interface_targets;
+  // <memballoon><stats period=.../>: how often the guest's balloon driver
+  // reports its memory statistics, in seconds; 0 when it never does (no
+  // period, or no balloon device). The collector asks for the balloon group
+  // no more often than that.
+  double balloon_stats_period_seconds = 0;
   std::optional<NovaMetadata> nova;
 };
 

@@ -36,7 +36,7 @@ class LibvirtCollector : public Collector {
   LibvirtCollector(const CollectorContext& context, LibvirtCollectorOptions options)
       : logger_(context.logger),
         options_(std::move(options)),
-        session_(std::make_shared<LibvirtSession>(options_.uri)) {}
+        session_(std::make_shared<LibvirtSession>(options_.uri, options_.intervals)) {}
 
   absl::Status Collect(std::vector<prometheus::MetricFamily>& out) override {
     absl::StatusOr<HypervisorSnapshot> snapshot = RunBounded();
@@ -251,6 +251,17 @@ void AddLibvirtFlags(CLI::App& app, LibvirtCollectorOptions& options) {
       ->default_str("5s");
   app.add_flag("--collector.libvirt.vcpu-metrics", options.vcpu_metrics,
                "Export per-vCPU time, wait and delay (one series per vCPU each).");
+  AddDurationFlag(app, "--collector.libvirt.balloon-interval", options.intervals.balloon,
+                  "How often to read the balloon group (QEMU's RSS, the balloon size) of a "
+                  "guest without a memory statistics period; a guest with one is read once a "
+                  "period. 0s: every scrape.",
+                  DurationFloor::kZeroOrMore)
+      ->default_str("30s");
+  AddDurationFlag(app, "--collector.libvirt.block-interval", options.intervals.block,
+                  "How often to read the block group (I/O counters, capacity, allocation). 0s: "
+                  "every scrape.",
+                  DurationFloor::kZeroOrMore)
+      ->default_str("1m");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "collectors/collector.h"
+#include "collectors/libvirt/stats_cache.h"
 
 namespace strata {
 
@@ -14,6 +15,8 @@ struct LibvirtCollectorOptions {
   std::string uri = "qemu:///system";
   absl::Duration timeout = absl::Seconds(5);
   bool vcpu_metrics = false;
+  // How often the slow stats groups are asked for (see StatsCache).
+  SlowGroupIntervals intervals;
 };
 
 std::unique_ptr<CollectorModule> NewLibvirtCollectorModule();

@@ -4,8 +4,10 @@
 #include <libvirt/virterror.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -21,9 +23,13 @@ constexpr absl::Duration kDefinitionTtl = absl::Minutes(10);
 constexpr int kKeepAliveIntervalSeconds = 5;
 constexpr unsigned kKeepAliveCount = 3;
 
-constexpr unsigned kStatsGroups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
-                                  VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
-                                  VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
+// Groups whose values change all the time: asked for every scrape.
+constexpr unsigned kEveryScrapeGroups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
+                                        VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE;
+// Drivers other than QEMU answer few groups in bulk, and the per-domain calls
+// fill the rest every scrape: ask for all of them at once.
+constexpr unsigned kStatsGroups =
+    kEveryScrapeGroups | VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_BLOCK;
 
 std::string LastError() {
   const char* message = virGetLastErrorMessage();
@@ -188,6 +194,56 @@ bool FillFromPerDomainCalls(virDomainPtr dom, const DomainDefinition& def, Domai
   return true;
 }
 
+// A bulk call's records, freed with it.
+struct StatsList {
+  virDomainStatsRecordPtr* records = nullptr;
+  int count = -1;
+  StatsList() = default;
+  StatsList(const StatsList&) = delete;
+  StatsList& operator=(const StatsList&) = delete;
+  ~StatsList() {
+    if (records != nullptr) virDomainStatsRecordListFree(records);
+  }
+};
+
+// Runs `calls` at once, the first on this thread: libvirtd serves a
+// connection's calls on several workers (up to its max_client_requests, 5 by
+// default). When no thread can be made, the rest run here, one after another.
+void RunAtOnce(std::vector<std::function<void()>> calls) {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < calls.size(); ++i) {
+    try {
+      threads.emplace_back(std::move(calls[i]));
+      calls[i] = nullptr;
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  for (auto& call : calls) {
+    if (call) call();
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
+// The stats cache's key of a domain: its UUID and the ID of its current run
+// (libvirt gives a domain a new ID each time it starts; -1 while shut off),
+// so that nothing read from an earlier run of QEMU outlives it.
+std::string RunKey(virDomainPtr dom, const std::string& uuid) {
+  return absl::StrCat(uuid, "#", static_cast<int>(virDomainGetID(dom)));
+}
+
+// Whether a record carries a whole answer of `group`: for a domain whose job
+// was busy (NOWAIT) libvirt sends what it knows without QEMU (the balloon's
+// size, the disks' names), and such an answer is not kept, so that the
+// domain is asked again next scrape.
+bool CompleteAnswer(const TypedParams& params, SlowGroup group) {
+  if (group == SlowGroup::kBalloon) return params.count("balloon.rss") > 0;
+  auto count = params.find("block.count");
+  if (count == params.end()) return false;
+  const double* disks = std::get_if<double>(&count->second);
+  return disks != nullptr && (*disks == 0 || params.count("block.0.rd.reqs") > 0);
+}
+
 }  // namespace
 
 void EnsureLibvirtEventLoop() {
@@ -219,7 +275,9 @@ struct LibvirtSession::Connection {
   }
 };
 
-LibvirtSession::LibvirtSession(std::string uri) : uri_(std::move(uri)) {}
+LibvirtSession::LibvirtSession(std::string uri, SlowGroupIntervals intervals,
+                               std::function<absl::Time()> clock)
+    : uri_(std::move(uri)), clock_(std::move(clock)), stats_cache_(intervals) {}
 LibvirtSession::~LibvirtSession() = default;
 
 absl::Status LibvirtSession::Connect() {
@@ -279,70 +337,162 @@ absl::StatusOr<HypervisorSnapshot> LibvirtSession::Snapshot() {
     }
   }
 
-  virDomainStatsRecordPtr* records = nullptr;
-  const int count = virConnectGetAllDomainStats(conn, kStatsGroups, &records,
-                                                VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
-  if (count < 0) return Fail("virConnectGetAllDomainStats");
+  const bool qemu = connection_->complete_bulk_stats;
+  const absl::Time now = clock_();
+  // QEMU: the domains split by which slow groups are due, each part asked
+  // for its groups in one call, the parts at once. Parts share no domain, so
+  // no call waits for another's job on a domain (NOWAIT would then leave its
+  // groups out). Others: every group of every domain in one call.
+  std::vector<StatsList> lists(1);
+  if (qemu) {
+    virDomainPtr* listed = nullptr;
+    const int n = virConnectListAllDomains(conn, &listed, 0);
+    if (n < 0) return Fail("virConnectListAllDomains");
+    // By due groups: 0 none, 1 balloon, 2 block, 3 both.
+    std::vector<std::vector<virDomainPtr>> parts(4);
+    for (int i = 0; i < n; ++i) {
+      char uuid[VIR_UUID_STRING_BUFLEN] = {};
+      virDomainGetUUIDString(listed[i], uuid);
+      // The period of the definition read last; a new domain is due anyway.
+      auto definition = definitions_.find(uuid);
+      const double period = definition != definitions_.end()
+                                ? definition->second.definition.balloon_stats_period_seconds
+                                : 0;
+      const std::string key = RunKey(listed[i], uuid);
+      const int due = (stats_cache_.Due(key, SlowGroup::kBalloon, period, now) ? 1 : 0) |
+                      (stats_cache_.Due(key, SlowGroup::kBlock, period, now) ? 2 : 0);
+      parts[static_cast<size_t>(due)].push_back(listed[i]);
+    }
+    std::vector<unsigned> masks = {
+        kEveryScrapeGroups, kEveryScrapeGroups | VIR_DOMAIN_STATS_BALLOON,
+        kEveryScrapeGroups | VIR_DOMAIN_STATS_BLOCK,
+        kEveryScrapeGroups | VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_BLOCK};
+    // The largest part in two halves while there are calls to spare: libvirtd
+    // reads the domains of one call one after another.
+    size_t largest = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].size() > parts[largest].size()) largest = i;
+    }
+    if (parts[largest].size() >= 2) {
+      const size_t half = parts[largest].size() / 2;
+      parts.emplace_back(parts[largest].begin() + half, parts[largest].end());
+      parts[largest].resize(half);
+      masks.push_back(masks[largest]);
+    }
+    lists = std::vector<StatsList>(parts.size());
+    std::vector<std::function<void()>> calls;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].empty()) {
+        lists[i].count = 0;
+        continue;
+      }
+      parts[i].push_back(nullptr);
+      calls.push_back([&lists, &parts, &masks, i] {
+        lists[i].count = virDomainListGetStats(parts[i].data(), masks[i], &lists[i].records,
+                                               VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+      });
+    }
+    RunAtOnce(std::move(calls));
+    for (int i = 0; i < n; ++i) virDomainFree(listed[i]);
+    free(listed);
+  } else {
+    lists[0].count = virConnectGetAllDomainStats(conn, kStatsGroups, &lists[0].records,
+                                                 VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+  }
+  for (const StatsList& list : lists) {
+    if (list.count < 0) return Fail("virConnectGetAllDomainStats");
+  }
 
-  const absl::Time now = absl::Now();
-  std::set<std::string> seen;
-  for (int i = 0; i < count; ++i) {
-    virDomainPtr dom = records[i]->dom;
+  // Every record's identity, parameters and definition; then the stats.
+  struct Record {
+    virDomainPtr dom;
     DomainSnapshot domain;
-    const char* name = virDomainGetName(dom);
-    domain.name = name != nullptr ? name : "";
-    char uuid[VIR_UUID_STRING_BUFLEN] = {};
-    virDomainGetUUIDString(dom, uuid);
-    domain.uuid = uuid;
-    domain.stats = ParseDomainStats(ToParams(records[i]->params, records[i]->nparams));
-    const bool active = DomainStateIsActive(domain.stats.state);
-    if (!active) {
+    TypedParams params;
+    bool active = false;
+  };
+  std::vector<Record> read;
+  std::set<std::string> seen;
+  for (const StatsList& list : lists) {
+    for (int i = 0; i < list.count; ++i) {
+      virDomainStatsRecordPtr stats = list.records[i];
+      Record record{stats->dom, {}, ToParams(stats->params, stats->nparams)};
+      DomainSnapshot& domain = record.domain;
+      const char* name = virDomainGetName(record.dom);
+      domain.name = name != nullptr ? name : "";
+      char uuid[VIR_UUID_STRING_BUFLEN] = {};
+      virDomainGetUUIDString(record.dom, uuid);
+      domain.uuid = uuid;
+      auto state = record.params.find("state.state");
+      const double* state_number =
+          state != record.params.end() ? std::get_if<double>(&state->second) : nullptr;
+      record.active =
+          state_number != nullptr && DomainStateIsActive(static_cast<int>(*state_number));
+      seen.insert(domain.uuid);
+
+      auto cached = definitions_.find(domain.uuid);
+      if (cached == definitions_.end() || cached->second.active != record.active ||
+          now - cached->second.read_at > kDefinitionTtl) {
+        char* xml = virDomainGetXMLDesc(record.dom, 0);
+        if (xml == nullptr) {
+          // Gone since the bulk call, or unreadable: leave it out this time.
+          ++snapshot.skipped;
+          continue;
+        }
+        absl::StatusOr<DomainDefinition> definition = ParseDomainXml(xml);
+        free(xml);
+        cached = definitions_
+                     .insert_or_assign(domain.uuid,
+                                       CachedDefinition{definition.value_or(DomainDefinition{}),
+                                                        record.active, now})
+                     .first;
+      }
+      domain.definition = cached->second.definition;
+      read.push_back(std::move(record));
+    }
+  }
+
+  std::set<std::string> running_keys;
+  for (Record& record : read) {
+    DomainSnapshot& domain = record.domain;
+    // Only a running domain's answers are kept: a shut-off domain's cost
+    // libvirtd no QEMU call, and are read fresh every scrape.
+    if (qemu && record.active) {
+      const std::string key = RunKey(record.dom, domain.uuid);
+      for (SlowGroup group : {SlowGroup::kBalloon, SlowGroup::kBlock}) {
+        if (CompleteAnswer(record.params, group))
+          stats_cache_.Store(key, group, record.params, now);
+      }
+      stats_cache_.MergeInto(key, record.params);
+      running_keys.insert(key);
+    }
+    domain.stats = ParseDomainStats(record.params);
+    if (!record.active) {
       // libvirt 9.0 fills cpu.* of a domain without a process with libvirtd's
       // own CPU time: drop it.
       domain.stats.cpu_time_ns.reset();
       domain.stats.cpu_user_ns.reset();
       domain.stats.cpu_system_ns.reset();
     }
-    seen.insert(domain.uuid);
-
-    auto cached = definitions_.find(domain.uuid);
-    if (cached == definitions_.end() || cached->second.active != active ||
-        now - cached->second.read_at > kDefinitionTtl) {
-      char* xml = virDomainGetXMLDesc(dom, 0);
-      if (xml == nullptr) {
-        // Gone since the bulk call, or unreadable: leave it out this time.
-        ++snapshot.skipped;
-        continue;
-      }
-      absl::StatusOr<DomainDefinition> definition = ParseDomainXml(xml);
-      free(xml);
-      cached = definitions_
-                   .insert_or_assign(
-                       domain.uuid,
-                       CachedDefinition{definition.value_or(DomainDefinition{}), active, now})
-                   .first;
-    }
-    domain.definition = cached->second.definition;
-
-    if (active && connection_->complete_bulk_stats) {
+    if (record.active && qemu) {
       const DomainStats& s = domain.stats;
       if (!s.has_cpu || !s.has_balloon || !s.has_vcpu) {
         domain.incomplete = true;
         ++snapshot.skipped;
       }
-    } else if (active && !FillFromPerDomainCalls(dom, domain.definition, domain.stats)) {
+    } else if (record.active &&
+               !FillFromPerDomainCalls(record.dom, domain.definition, domain.stats)) {
       ++snapshot.skipped;
       continue;
     }
     snapshot.domains.push_back(std::move(domain));
   }
-  virDomainStatsRecordListFree(records);
   // libvirt lists domains in hash order; a stable order keeps expositions comparable.
   std::sort(snapshot.domains.begin(), snapshot.domains.end(),
             [](const DomainSnapshot& a, const DomainSnapshot& b) { return a.name < b.name; });
   for (auto it = definitions_.begin(); it != definitions_.end();) {
     it = seen.count(it->first) ? std::next(it) : definitions_.erase(it);
   }
+  stats_cache_.Retain(running_keys);
   return snapshot;
 }
 

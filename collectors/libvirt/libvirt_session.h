@@ -1,12 +1,16 @@
 // The libvirt side of the collector: one read-only connection kept between
 // scrapes (with keepalive, so a dead or hung daemon is noticed), one bulk
-// virConnectGetAllDomainStats per scrape, and a cache of domain definitions
-// read only when a domain appears or changes state.
+// virConnectGetAllDomainStats per scrape for the groups whose values change
+// all the time (state, cpu-total, vcpu, interface), the slow groups (balloon,
+// block) only for the domains whose last answer is due (see StatsCache), and
+// a cache of domain definitions read only when a domain appears or changes
+// state.
 //
 // Not thread-safe: the collector runs at most one Snapshot() at a time, on a
 // worker thread it can abandon if libvirt hangs.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +21,7 @@
 #include "absl/time/time.h"
 #include "collectors/libvirt/domain_stats.h"
 #include "collectors/libvirt/domain_xml.h"
+#include "collectors/libvirt/stats_cache.h"
 
 namespace strata {
 
@@ -39,7 +44,8 @@ struct HypervisorSnapshot {
 
 class LibvirtSession {
  public:
-  explicit LibvirtSession(std::string uri);
+  explicit LibvirtSession(std::string uri, SlowGroupIntervals intervals = {},
+                          std::function<absl::Time()> clock = absl::Now);
   ~LibvirtSession();
   LibvirtSession(const LibvirtSession&) = delete;
   LibvirtSession& operator=(const LibvirtSession&) = delete;
@@ -58,6 +64,8 @@ class LibvirtSession {
   absl::Status Fail(absl::string_view what);
 
   const std::string uri_;
+  const std::function<absl::Time()> clock_;
+  StatsCache stats_cache_;
   struct Connection;
   std::unique_ptr<Connection> connection_;
   bool reconnected_ = false;

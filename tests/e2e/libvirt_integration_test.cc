@@ -323,7 +323,12 @@ TEST_F(LibvirtIntegrationTest, EveryValueMatchesVirshDomstats) {
   const std::vector<std::string> all = {small.name, one_of_two.name, two.name, off.name};
 
   ExporterProcess exporter;
-  ASSERT_TRUE(exporter.Start(ExporterFlags())) << exporter.stderr_text();
+  // Every group every scrape, so that every value lies between the two
+  // readings (the intervals are tested below, in SlowGroupsAre...).
+  std::vector<std::string> flags = ExporterFlags();
+  flags.push_back("--collector.libvirt.block-interval=0s");
+  flags.push_back("--collector.libvirt.balloon-interval=0s");
+  ASSERT_TRUE(exporter.Start(flags)) << exporter.stderr_text();
   // A first scrape connects and reads the definitions; the one checked below
   // then takes as little time as it can between the two readings.
   HttpResult warm_up = HttpGet(MetricsUrl(exporter.port()));
@@ -539,6 +544,76 @@ TEST_F(LibvirtIntegrationTest, InactiveDomainHasNoCpuTime) {
     EXPECT_FALSE(SampleValue(scrape.body, series).has_value())
         << series << " is exported for a domain that is not running: it is libvirtd's own CPU time";
   }
+}
+
+// The slow groups (block, balloon) are read again once their interval has
+// passed, and not before; a domain that appears between two scrapes is read
+// whole at once, and one that vanishes is gone from the next scrape.
+TEST_F(LibvirtIntegrationTest, SlowGroupsAreReadAgainOnceTheirIntervalHasPassed) {
+  constexpr double kMiB = 1024 * 1024;
+  const absl::Duration interval = absl::Seconds(4);
+  DomainSpec vm{sandbox_.Name("resized")};
+  vm.disk_mib = 32;
+  DefineAndStart(vm);
+  std::vector<std::string> flags = ExporterFlags();
+  flags.push_back("--collector.libvirt.block-interval=4s");
+  flags.push_back("--collector.libvirt.balloon-interval=4s");
+  ExporterProcess exporter;
+  ASSERT_TRUE(exporter.Start(flags)) << exporter.stderr_text();
+  const std::string capacity =
+      Series("strata_domain_block_capacity_bytes", {{"domain", vm.name}, {"device", "vda"}});
+  const std::string rss = Series("strata_domain_memory_rss_bytes", {{"domain", vm.name}});
+
+  const absl::Time first_at = absl::Now();
+  HttpResult first = HttpGet(MetricsUrl(exporter.port()));
+  // The collector read the groups between these two instants.
+  const absl::Time first_done = absl::Now();
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(SampleValue(first.body, capacity), 32 * kMiB) << first.body;
+  EXPECT_TRUE(SampleValue(first.body, rss).has_value()) << first.body;
+
+  ASSERT_THAT(Virsh({"--quiet", "domblkinfo", vm.name, "vda"}), ::testing::HasSubstr("33554432"));
+  LibvirtResult resize = sandbox_.Virsh({"blockresize", vm.name, "vda", "48M"});
+  ASSERT_TRUE(resize.ok()) << resize.error;
+  const VirshDomainStats resized = Domstats();
+  ASSERT_EQ(Text(resized.at(vm.name), "block.0.capacity"), "50331648");
+
+  HttpResult second = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(second.ok) << second.error;
+  if (absl::Now() - first_at < interval) {
+    // Not due yet: the capacity read by the first scrape.
+    EXPECT_EQ(SampleValue(second.body, capacity), 32 * kMiB);
+  } else {
+    std::cout << "[   INFO   ] the second scrape came after the interval; not checked" << std::endl;
+  }
+
+  DomainSpec late{sandbox_.Name("late")};
+  late.disk_mib = 16;
+  DefineAndStart(late);
+  absl::SleepFor(first_done + interval - absl::Now());
+  HttpResult third = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(third.ok) << third.error;
+  // Due again: the new size, as virsh has it.
+  EXPECT_EQ(SampleValue(third.body, capacity), 48 * kMiB) << third.body;
+  EXPECT_TRUE(SampleValue(third.body, rss).has_value());
+  // The domain that appeared is read whole at once.
+  EXPECT_EQ(SampleValue(third.body, Series("strata_domain_block_capacity_bytes",
+                                           {{"domain", late.name}, {"device", "vda"}})),
+            16 * kMiB)
+      << third.body;
+  EXPECT_TRUE(
+      SampleValue(third.body, Series("strata_domain_memory_rss_bytes", {{"domain", late.name}}))
+          .has_value());
+  EXPECT_EQ(SampleValue(third.body, "strata_libvirt_domains_skipped"), 0);
+
+  LibvirtResult destroyed = sandbox_.DestroyDomain(late.name);
+  ASSERT_TRUE(destroyed.ok()) << destroyed.error;
+  LibvirtResult undefined = sandbox_.UndefineDomain(late.name);
+  ASSERT_TRUE(undefined.ok()) << undefined.error;
+  HttpResult fourth = HttpGet(MetricsUrl(exporter.port()));
+  ASSERT_TRUE(fourth.ok) << fourth.error;
+  EXPECT_THAT(DomainLines(fourth.body, late.name), IsEmpty());
+  EXPECT_EQ(SampleValue(fourth.body, capacity), 48 * kMiB);
 }
 
 }  // namespace

@@ -125,7 +125,9 @@ TEST(LibvirtSandboxSweep, NextStartSweepsWhatASandboxKilledWithSigkillLeft) {
   fs::remove(log_file);
   ASSERT_TRUE(fs::exists(ready_file)) << "the helper made no sandbox with a running domain:\n"
                                       << helper_log;
-  const std::string dir(absl::StripAsciiWhitespace(ReadWholeFile(ready_file)));
+  // Its first line: the directory (then the URI and libvirtd's PID).
+  const std::string ready = ReadWholeFile(ready_file);
+  const std::string dir(absl::StripAsciiWhitespace(ready.substr(0, ready.find('\n'))));
   const std::string unique = dir.substr(dir.rfind('-') + 1);
   const std::string tap = absl::StrCat("/sys/class/net/st-", unique, "-1");
 

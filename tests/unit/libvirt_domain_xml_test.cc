@@ -242,7 +242,24 @@ TEST(LibvirtDomainXml, ReadsTheTestDriversDomain) {
   EXPECT_THAT(def->disk_targets, ElementsAre("vda"));
   EXPECT_THAT(def->disk_sources, ElementsAre("/guest/diskimage1"));
   EXPECT_THAT(def->interface_targets, ElementsAre("testnet0"));
+  // A balloon without <stats period>: the guest reports nothing.
+  EXPECT_EQ(def->balloon_stats_period_seconds, 0);
   EXPECT_FALSE(def->nova.has_value());
+}
+
+TEST(LibvirtDomainXml, ReadsTheBalloonStatisticsPeriod) {
+  absl::StatusOr<DomainDefinition> def = ParseDomainXml(NovaDomain(kNovaMetadata11));
+  ASSERT_TRUE(def.ok()) << def.status();
+  EXPECT_EQ(def->balloon_stats_period_seconds, 10);
+  // Not a number, negative, absurd: no period, and no error for the domain.
+  for (const char* period : {"soon", "-5", "1e30", ""}) {
+    const std::string xml =
+        absl::StrCat("<domain><devices><memballoon model='virtio'><stats period='", period,
+                     "'/></memballoon></devices></domain>");
+    absl::StatusOr<DomainDefinition> odd = ParseDomainXml(xml);
+    ASSERT_TRUE(odd.ok()) << period << ": " << odd.status();
+    EXPECT_EQ(odd->balloon_stats_period_seconds, 0) << period;
+  }
 }
 
 TEST(LibvirtDomainXml, ReadsAQemuDomain) {
