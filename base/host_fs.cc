@@ -16,24 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/directory_watch.h"
+#include "base/errno_status.h"
 #include "base/inotify_watch.h"
 
 namespace strata {
 namespace {
-
-absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path) {
-  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
 
 // Closes a file descriptor when it goes out of scope.
 class ScopedFd {
@@ -144,24 +131,7 @@ class RealHostFs : public HostFs {
     absl::StatusOr<int> opened = Open(root, path, kReadFlags, full);
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
-    if (buffer.size() < kSmallFileBuffer) buffer.resize(kSmallFileBuffer);
-    size_t have = 0;
-    while (true) {
-      const size_t room = buffer.size() - have;
-      const ssize_t n = read(fd.get(), &buffer[have], room);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus(errno, "read", full);
-      }
-      have += static_cast<size_t>(n);
-      if (static_cast<size_t>(n) < room) break;  // the end of the file
-      if (buffer.size() > kMaxHostFileBytes) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("read ", full, ": larger than ", kMaxHostFileBytes, " bytes"));
-      }
-      buffer.resize(std::min(buffer.size() * 2, kMaxHostFileBytes + 1));
-    }
-    return absl::string_view(buffer.data(), have);
+    return PreadWhole(fd.get(), full, buffer);
   }
 
   absl::StatusOr<std::unique_ptr<RereadableFile>> OpenRereadable(
@@ -447,7 +417,7 @@ absl::StatusOr<std::unique_ptr<RereadableFile>> HostFs::OpenRereadable(
 }
 
 absl::StatusOr<std::unique_ptr<DirectoryWatch>> HostFs::WatchDirectories() const {
-  return absl::UnimplementedError("this file system cannot watch directories");
+  return nullptr;  // cannot watch: callers list again each time
 }
 
 std::unique_ptr<HostFs> NewRealHostFs(HostPaths paths) {

@@ -115,12 +115,12 @@ class HostFs {
   virtual absl::StatusOr<std::string> ReadLink(HostRoot root, absl::string_view path) const = 0;
 
   // The whole of a small file in as few system calls as the kernel allows:
-  // open, one read into `buffer` (kept by the caller from one file to the
+  // open, one pread from offset 0 into `buffer` (kept by the caller from one file to the
   // next, so nothing is allocated per file), close. A read shorter than the
   // buffer is taken as the end of the file, as it is for regular files and
   // for the one-record files of cgroupfs and sysfs; multi-record procfs files
-  // (mountinfo) need ReadFile. No fstat: O_NONBLOCK keeps a FIFO from
-  // blocking, and a file that never ends stops at kMaxHostFileBytes
+  // (mountinfo) need ReadFile. No fstat: a FIFO cannot block it (O_NONBLOCK,
+  // and pread refuses pipes), and a file that never ends stops at kMaxHostFileBytes
   // (ResourceExhausted). Returns a view into `buffer`, valid until its next
   // use. Errors as ReadFile, except that a directory or device is Internal or
   // read as it is rather than FailedPrecondition.
@@ -136,8 +136,9 @@ class HostFs {
       HostRoot root, absl::string_view path) const;
 
   // A watch over directories below the roots, for trees listed once and
-  // kept true (directory_watch.h). Unimplemented where the file system
-  // cannot tell (fakes); then callers list again each time.
+  // kept true (directory_watch.h); nullptr where the file system cannot tell
+  // (fakes), and then callers list again each time. An error when watching
+  // is possible but failed (the host's limit on inotify instances).
   virtual absl::StatusOr<std::unique_ptr<DirectoryWatch>> WatchDirectories() const;
 
   // The absolute path a root-relative path resolves to, for messages.

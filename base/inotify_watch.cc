@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/errno_status.h"
 
 namespace strata {
 namespace {
@@ -46,20 +47,11 @@ class InotifyWatch : public DirectoryWatch {
       wd = inotify_add_watch(fd_, full.c_str(), kWatchMask | IN_DONT_FOLLOW);
     }
     if (wd >= 0) return wd;
-    const std::string message = absl::StrCat("watch ", full, ": ", std::strerror(errno));
-    switch (errno) {
-      case ENOENT:
-      case ENOTDIR:
-        return absl::NotFoundError(message);
-      case EACCES:
-      case EPERM:
-        return absl::PermissionDeniedError(message);
-      case ENOSPC:
-        return absl::ResourceExhaustedError(
-            absl::StrCat(message, " (fs.inotify.max_user_watches reached)"));
-      default:
-        return absl::InternalError(message);
+    if (errno == ENOSPC) {
+      return absl::ResourceExhaustedError(absl::StrCat("watch ", full, ": ", std::strerror(errno),
+                                                       " (fs.inotify.max_user_watches reached)"));
     }
+    return ErrnoStatus(errno, "watch", full);
   }
 
   void Remove(int id) override { inotify_rm_watch(fd_, id); }

@@ -75,10 +75,11 @@ void CgroupTree::WalkEverything(absl::Time now) {
   watch_.reset();  // a new instance: every old watch goes with the old one
   // Walking every time needs no watch; after a failure, try again later.
   if (rescan_interval_ > absl::ZeroDuration() && now >= watch_retry_after_) {
+    // nullptr: this file system cannot watch, which is no problem to report.
     absl::StatusOr<std::unique_ptr<DirectoryWatch>> watch = fs_.WatchDirectories();
     if (watch.ok()) {
       watch_ = *std::move(watch);
-    } else if (!absl::IsUnimplemented(watch.status())) {
+    } else {
       DropWatch(watch.status().message());
     }
   }

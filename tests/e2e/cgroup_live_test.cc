@@ -159,6 +159,18 @@ class LiveCgroupTest : public ::testing::Test {
     return r;
   }
 
+  // The exporter with only the cgroup collector, reporting the cgroups whose
+  // path the include pattern finds, without a container engine.
+  static std::vector<std::string> CgroupOnlyArgs(const std::string& include,
+                                                 std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
+                                     "--collector.disable-defaults", "--collector.cgroup",
+                                     "--collector.cgroup.path-include=" + include};
+    for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
   std::string Series(const std::string& metric, const std::string& extra = "") const {
     return absl::StrCat(metric, "{cgroup=\"/", name_, "\"", extra, "}");
   }
@@ -182,11 +194,7 @@ void ExpectBetween(const std::string& exposition, const std::string& series, dou
 
 TEST_F(LiveCgroupTest, ReportsWhatTheKernelReportsUnderAQuota) {
   ExporterProcess exporter;
-  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
-                                   "--collector.disable-defaults", "--collector.cgroup",
-                                   "--collector.cgroup.path-include=^/" + name_ + "$"};
-  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
-  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  ASSERT_TRUE(exporter.Start(CgroupOnlyArgs("^/" + name_ + "$"))) << exporter.stderr_text();
   // Let the busy loop run into its quota for a while.
   absl::SleepFor(absl::Seconds(2.5));
 
@@ -245,11 +253,7 @@ TEST_F(LiveCgroupTest, ReportsWhatTheKernelReportsUnderAQuota) {
 
 TEST_F(LiveCgroupTest, AVanishedCgroupIsCountedNotAnError) {
   ExporterProcess exporter;
-  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
-                                   "--collector.disable-defaults", "--collector.cgroup",
-                                   "--collector.cgroup.path-include=^/" + name_};
-  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
-  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  ASSERT_TRUE(exporter.Start(CgroupOnlyArgs("^/" + name_))) << exporter.stderr_text();
   // Remove the cgroup between scrapes: it just disappears from the output.
   kill(busy_, SIGKILL);
   waitpid(busy_, nullptr, 0);
@@ -267,11 +271,7 @@ TEST_F(LiveCgroupTest, AVanishedCgroupIsCountedNotAnError) {
 // with the default rescan interval (a minute) far away.
 TEST_F(LiveCgroupTest, CgroupsMadeRenamedOrRemovedBetweenScrapesShowInTheNext) {
   ExporterProcess exporter;
-  std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
-                                   "--collector.disable-defaults", "--collector.cgroup",
-                                   "--collector.cgroup.path-include=^/" + name_};
-  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
-  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  ASSERT_TRUE(exporter.Start(CgroupOnlyArgs("^/" + name_))) << exporter.stderr_text();
   const std::string url = absl::StrCat("http://127.0.0.1:", exporter.port(), "/metrics");
   auto pids_of = [&](const std::string& child) {
     return SampleValue(HttpGet(url).body,
@@ -313,11 +313,8 @@ TEST_F(LiveCgroupTest, CgroupsMadeRenamedOrRemovedBetweenScrapesShowInTheNext) {
 // not through the removed one's descriptors.
 TEST_F(LiveCgroupTest, KeptFilesFollowACgroupRemovedAndMadeAgain) {
   ExporterProcess exporter;
-  std::vector<std::string> args = {
-      "--web.listen-address=127.0.0.1:0", "--collector.disable-defaults", "--collector.cgroup",
-      "--collector.cgroup.keep-files-open", "--collector.cgroup.path-include=^/" + name_};
-  for (const std::string& flag : NoContainerEngineFlags()) args.push_back(flag);
-  ASSERT_TRUE(exporter.Start(args)) << exporter.stderr_text();
+  ASSERT_TRUE(exporter.Start(CgroupOnlyArgs("^/" + name_, {"--collector.cgroup.keep-files-open"})))
+      << exporter.stderr_text();
   const std::string url = absl::StrCat("http://127.0.0.1:", exporter.port(), "/metrics");
   const fs::path child = kCgroupRoot / "pids" / name_ / "again";
   const std::string series =
